@@ -1,0 +1,1 @@
+"""The only code that touches PostgreSQL, KMS, Secrets Manager and the Graph API."""

@@ -1,0 +1,128 @@
+"""One lazily opened pg8000 connection per execution environment, reopened once when it was dropped."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import pg8000.native
+from pg8000.exceptions import DatabaseError, InterfaceError
+
+from whatsapp_integrations.domain.errors import DatabaseUnavailable
+
+T = TypeVar("T")
+Row = dict[str, Any]
+
+# 57P01-57P03: admin shutdown, crash shutdown, cannot connect now; 08xxx: connection exceptions.
+_RECONNECTABLE_SQLSTATES = ("57P01", "57P02", "57P03")
+
+
+def sqlstate(error: DatabaseError) -> str | None:
+    details = error.args[0] if error.args else None
+    return details.get("C") if isinstance(details, dict) else None
+
+
+def is_connection_error(error: BaseException) -> bool:
+    """pg8000 reports a dropped connection as InterfaceError, a raw OSError, or an admin-shutdown SQLSTATE."""
+    if isinstance(error, InterfaceError | OSError):
+        return True
+    if isinstance(error, DatabaseError):
+        state = sqlstate(error) or ""
+        return state in _RECONNECTABLE_SQLSTATES or state.startswith("08")
+    return False
+
+
+class Session:
+    """Statements inside one transaction; rows come back as dicts keyed by column name."""
+
+    def __init__(self, connection: pg8000.native.Connection) -> None:
+        self._connection = connection
+
+    def fetch(self, sql: str, **params: Any) -> list[Row]:
+        rows = self._connection.run(sql, **params) or []
+        names = [column["name"] for column in self._connection.columns or []]
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def fetch_one(self, sql: str, **params: Any) -> Row | None:
+        rows = self.fetch(sql, **params)
+        return rows[0] if rows else None
+
+    def execute(self, sql: str, **params: Any) -> int:
+        self._connection.run(sql, **params)
+        return int(self._connection.row_count)
+
+
+class Database:
+    def __init__(self, connect: Callable[[], pg8000.native.Connection]) -> None:
+        self._connect = connect
+        self._connection: pg8000.native.Connection | None = None
+        self._lock = threading.Lock()
+
+    def in_transaction(self, work: Callable[[Session], T]) -> T:
+        """Run `work` in one transaction.
+
+        A dropped connection before COMMIT means the server rolled the transaction back, so the whole unit of
+        work is safe to run once more on a new connection. A drop during COMMIT leaves the outcome unknown and is
+        reported, never retried.
+        """
+        with self._lock:
+            try:
+                return self._attempt(work)
+            except _Reopen:
+                return self._attempt(work, last_attempt=True)
+
+    def close(self) -> None:
+        with self._lock:
+            self._discard()
+
+    def _attempt(self, work: Callable[[Session], T], *, last_attempt: bool = False) -> T:
+        try:
+            connection = self._open()
+            connection.run("BEGIN")
+            result = work(Session(connection))
+        except Exception as error:
+            if not is_connection_error(error):
+                self._rollback()
+                raise
+            self._discard()
+            if last_attempt:
+                raise DatabaseUnavailable() from error
+            raise _Reopen() from error
+        try:
+            connection.run("COMMIT")
+        except Exception as error:
+            if not is_connection_error(error):
+                self._rollback()
+                raise
+            self._discard()
+            raise DatabaseUnavailable(
+                "The database connection dropped while saving; check the result before retrying."
+            ) from error
+        return result
+
+    def _open(self) -> pg8000.native.Connection:
+        if self._connection is None:
+            self._connection = self._connect()
+        return self._connection
+
+    def _rollback(self) -> None:
+        if self._connection is None:
+            return
+        try:
+            self._connection.run("ROLLBACK")
+        except Exception as error:
+            if not is_connection_error(error):
+                raise
+            self._discard()
+
+    def _discard(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):  # the socket is already gone; closing is best effort
+                connection.close()
+
+
+class _Reopen(Exception):
+    pass

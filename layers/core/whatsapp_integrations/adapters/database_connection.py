@@ -1,0 +1,65 @@
+"""How a function opens its PostgreSQL connection: a local URL, a Secrets Manager password, or IAM auth."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Callable
+from urllib.parse import unquote, urlsplit
+
+import pg8000.native
+
+from whatsapp_integrations.settings import Settings
+
+APPLICATION_NAME = "whatsapp-integrations"
+
+
+def connection_factory(settings: Settings) -> Callable[[], pg8000.native.Connection]:
+    if settings.database_url is not None:
+        return _from_url(settings.database_url, settings.db_connect_timeout_seconds)
+    return lambda: pg8000.native.Connection(
+        user=settings.db_user or "",
+        host=settings.db_host or "",
+        port=settings.db_port,
+        database=settings.db_name,
+        password=_password(settings),
+        timeout=settings.db_connect_timeout_seconds,
+        application_name=APPLICATION_NAME,
+        ssl_context=ssl.create_default_context() if settings.db_ssl or settings.db_iam_auth else None,
+    )
+
+
+def _from_url(url: str, timeout: float) -> Callable[[], pg8000.native.Connection]:
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise ValueError("DATABASE_URL must start with postgresql://")
+    return lambda: pg8000.native.Connection(
+        user=unquote(parts.username or "postgres"),
+        host=parts.hostname or "127.0.0.1",
+        port=parts.port or 5432,
+        database=parts.path.lstrip("/") or None,
+        password=unquote(parts.password) if parts.password else None,
+        timeout=timeout,
+        application_name=APPLICATION_NAME,
+    )
+
+
+def _password(settings: Settings) -> str | None:
+    if settings.db_iam_auth:
+        import boto3
+
+        rds = boto3.client("rds", region_name=settings.aws_region)
+        token: str = rds.generate_db_auth_token(
+            DBHostname=settings.db_host,
+            Port=settings.db_port,
+            DBUsername=settings.db_user,
+            Region=settings.aws_region,
+        )
+        return token
+    if settings.db_password_secret_arn:
+        from aws_lambda_powertools.utilities import parameters
+
+        secret = parameters.get_secret(settings.db_password_secret_arn, transform="json")
+        if not isinstance(secret, dict) or "password" not in secret:
+            raise ValueError("the database secret must be JSON with a 'password' key")
+        return str(secret["password"])
+    return None

@@ -1,0 +1,106 @@
+"""A small typed client for the Graph API calls that validate a tenant's credentials (meta-cloud-api.md, A1)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from typing import Any
+
+import httpx
+
+# httpx logs every URL at INFO; debug_token and oauth URLs carry secrets in their query strings.
+logging.getLogger("httpx").setLevel(logging.WARNING)
+
+PHONE_PROFILE_FIELDS = (
+    "display_phone_number,verified_name,quality_rating,name_status,platform_type,code_verification_status,"
+    "whatsapp_business_manager_messaging_limit,status,account_mode"
+)
+_MAX_PHONE_NUMBER_PAGES = 20
+
+
+class GraphError(Exception):
+    """Graph answered with its error envelope."""
+
+    def __init__(self, http_status: int, error: dict[str, Any]) -> None:
+        self.http_status = http_status
+        self.code = _int_or_none(error.get("code"))
+        self.subcode = _int_or_none(error.get("error_subcode"))
+        self.message = str(error.get("message", ""))[:500]
+        self.fbtrace_id = str(error["fbtrace_id"]) if error.get("fbtrace_id") else None
+        self.is_transient = error.get("is_transient") if isinstance(error.get("is_transient"), bool) else None
+        super().__init__(f"Graph error {self.code}/{self.subcode} (HTTP {http_status}, fbtrace_id {self.fbtrace_id})")
+
+    @property
+    def mentions_appsecret_proof(self) -> bool:
+        return "appsecret_proof" in self.message
+
+
+class GraphUnreachable(Exception):
+    """No usable answer from Graph: network failure, timeout, or a non-JSON error page."""
+
+
+def appsecret_proof(access_token: str, app_secret: str) -> str:
+    return hmac.new(app_secret.encode(), access_token.encode(), hashlib.sha256).hexdigest()
+
+
+class GraphClient:
+    def __init__(self, http: httpx.Client, graph_root: str) -> None:
+        self._http = http
+        self._root = graph_root.rstrip("/")
+
+    def debug_token(self, access_token: str, app_secret: str | None) -> dict[str, Any]:
+        """Self-inspection: a system-user token may inspect itself (meta-cloud-api.md, A1 step 1)."""
+        answer = self._get("debug_token", access_token, app_secret, {"input_token": access_token})
+        data = answer.get("data")
+        return data if isinstance(data, dict) else {}
+
+    def phone_number_ids_of_waba(self, waba_id: str, access_token: str, app_secret: str | None) -> set[str]:
+        params: dict[str, str] = {"fields": "id", "limit": "100"}
+        ids: set[str] = set()
+        for _ in range(_MAX_PHONE_NUMBER_PAGES):
+            answer = self._get(f"{waba_id}/phone_numbers", access_token, app_secret, params)
+            ids.update(str(entry.get("id")) for entry in answer.get("data", []) if isinstance(entry, dict))
+            after = (answer.get("paging") or {}).get("cursors", {}).get("after")
+            if not (answer.get("paging") or {}).get("next") or not after:
+                break
+            params = {**params, "after": str(after)}
+        return ids
+
+    def phone_number(self, phone_number_id: str, access_token: str, app_secret: str | None) -> dict[str, Any]:
+        return self._get(phone_number_id, access_token, app_secret, {"fields": PHONE_PROFILE_FIELDS})
+
+    def prove_app_secret(self, app_id: str, app_secret: str) -> None:
+        """A client-credentials app token is issued only for the right app ID and secret pair."""
+        self._request(
+            "oauth/access_token",
+            params={"grant_type": "client_credentials", "client_id": app_id, "client_secret": app_secret},
+            headers={},
+        )
+
+    def _get(self, path: str, access_token: str, app_secret: str | None, params: dict[str, str]) -> dict[str, Any]:
+        if app_secret:
+            params = {**params, "appsecret_proof": appsecret_proof(access_token, app_secret)}
+        return self._request(path, params=params, headers={"Authorization": f"Bearer {access_token}"})
+
+    def _request(self, path: str, *, params: dict[str, str], headers: dict[str, str]) -> dict[str, Any]:
+        try:
+            response = self._http.get(f"{self._root}/{path}", params=params, headers=headers)
+        except httpx.HTTPError as error:
+            raise GraphUnreachable(f"{type(error).__name__} calling Graph") from None
+        try:
+            body = response.json()
+        except ValueError:
+            raise GraphUnreachable(f"Graph answered HTTP {response.status_code} without JSON") from None
+        if isinstance(body, dict) and isinstance(body.get("error"), dict):
+            raise GraphError(response.status_code, body["error"])
+        if response.status_code >= 400 or not isinstance(body, dict):
+            raise GraphUnreachable(f"Graph answered HTTP {response.status_code} without an error object")
+        return body
+
+
+def _int_or_none(value: object) -> int | None:
+    try:
+        return int(value)  # type: ignore[call-overload, no-any-return]
+    except (TypeError, ValueError):
+        return None

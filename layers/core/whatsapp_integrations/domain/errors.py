@@ -1,0 +1,96 @@
+"""Domain errors. The HTTP layer maps each class to one status code and the documented problem shape."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ValidationProblem:
+    """One reason why a tenant's credentials were refused, with what to do about it."""
+
+    field: str
+    code: str
+    message: str
+    fix: str
+    meta_code: int | None = None
+    meta_subcode: int | None = None
+    fbtrace_id: str | None = None
+
+
+class DomainError(Exception):
+    code = "error"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class IntegrationNotFound(DomainError):
+    code = "integration_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("No WhatsApp integration with this id exists for your account.")
+
+
+class PhoneNumberAlreadyConnected(DomainError):
+    code = "phone_number_already_connected"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This phone number ID is already used by another live integration. "
+            "Delete that integration first, or use another phone number."
+        )
+
+
+class VersionMismatch(DomainError):
+    code = "version_mismatch"
+
+    def __init__(self, current_version: int) -> None:
+        super().__init__(
+            f"The integration changed since you read it (current version {current_version}). "
+            "Read it again and retry with its new ETag."
+        )
+        self.current_version = current_version
+
+
+class PreconditionRequired(DomainError):
+    code = "precondition_required"
+
+    def __init__(self) -> None:
+        super().__init__('Send the ETag from your last read in an If-Match header, e.g. If-Match: "3".')
+
+
+class CredentialsRejected(DomainError):
+    code = "credentials_rejected"
+
+    def __init__(self, problems: list[ValidationProblem]) -> None:
+        super().__init__(f"The credentials were refused: {len(problems)} problem(s) to fix.")
+        self.problems = problems
+
+
+class MetaUnavailable(DomainError):
+    """Meta could not answer now; nothing was stored and the same request may succeed later."""
+
+    code = "meta_unavailable"
+
+    def __init__(self, detail: str, retry_after_seconds: int) -> None:
+        super().__init__(detail)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class RateLimited(DomainError):
+    code = "rate_limited"
+
+    def __init__(self, limit: int, retry_after_seconds: int) -> None:
+        super().__init__(
+            f"Too many calls that reach Meta: at most {limit} a minute per account. Retry in {retry_after_seconds} s."
+        )
+        self.retry_after_seconds = retry_after_seconds
+
+
+class DatabaseUnavailable(DomainError):
+    code = "database_unavailable"
+
+    def __init__(self, detail: str = "The database is briefly unavailable. Retry shortly.") -> None:
+        super().__init__(detail)

@@ -1,0 +1,79 @@
+"""What we know about one tenant's WhatsApp integration."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from whatsapp_integrations.domain.lifecycle import IntegrationStatus
+
+
+class PhoneProfile(BaseModel):
+    """The phone number as Meta describes it (GET /{phone_number_id})."""
+
+    model_config = ConfigDict(frozen=True)
+
+    display_phone_number: str | None = None
+    verified_name: str | None = None
+    quality_rating: str | None = None
+    name_status: str | None = None
+    platform_type: str | None = None
+    code_verification_status: str | None = None
+    messaging_limit: str | None = Field(default=None, description="Portfolio messaging limit, e.g. TIER_2K")
+    status: str | None = Field(default=None, description="Meta's operating status of the number, e.g. CONNECTED")
+    account_mode: str | None = None
+
+
+class TokenFacts(BaseModel):
+    """What Meta's debug_token says about the access token."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: str | None = None
+    app_id: str | None = None
+    expires_at: datetime | None = Field(default=None, description="null means the token never expires")
+    data_access_expires_at: datetime | None = None
+    scopes: list[str] = Field(default_factory=list)
+
+
+class IntegrationWarning(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    message: str
+    fix: str
+
+
+class ValidatedCredentials(BaseModel):
+    """The outcome of a successful live validation."""
+
+    model_config = ConfigDict(frozen=True)
+
+    phone_profile: PhoneProfile
+    token_facts: TokenFacts
+    warnings: list[IntegrationWarning] = Field(default_factory=list)
+
+
+class Integration(BaseModel):
+    """A stored integration as every reader sees it: never a secret, only a fingerprint."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: UUID
+    tenant_id: str
+    name: str
+    phone_number_id: str
+    waba_id: str
+    app_id: str | None
+    token_fingerprint: str
+    has_app_secret: bool
+    status: IntegrationStatus
+    phone_profile: PhoneProfile
+    token_facts: TokenFacts
+    warnings: list[IntegrationWarning]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    status_changed_at: datetime

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class IntegrationStatus(StrEnum):
+    VALIDATED = "validated"
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    DISCONNECTING = "disconnecting"
+    DISCONNECTED = "disconnected"
+    ERROR = "error"
+    REAUTH_REQUIRED = "reauth_required"
+
+
+_S = IntegrationStatus
+
+ALLOWED_TRANSITIONS: dict[IntegrationStatus, frozenset[IntegrationStatus]] = {
+    _S.VALIDATED: frozenset({_S.CONNECTING}),
+    _S.CONNECTING: frozenset({_S.CONNECTED, _S.ERROR, _S.REAUTH_REQUIRED, _S.DISCONNECTING}),
+    _S.CONNECTED: frozenset({_S.DISCONNECTING, _S.ERROR, _S.REAUTH_REQUIRED, _S.CONNECTING}),
+    _S.DISCONNECTING: frozenset({_S.DISCONNECTED, _S.ERROR}),
+    _S.DISCONNECTED: frozenset({_S.CONNECTING}),
+    _S.ERROR: frozenset({_S.CONNECTING, _S.DISCONNECTING, _S.CONNECTED, _S.REAUTH_REQUIRED}),
+    _S.REAUTH_REQUIRED: frozenset({_S.CONNECTING, _S.DISCONNECTING, _S.VALIDATED}),
+}
+
+
+def can_transition(current: IntegrationStatus, target: IntegrationStatus) -> bool:
+    return target in ALLOWED_TRANSITIONS[current]
