@@ -1,0 +1,35 @@
+from typing import Any
+from uuid import UUID
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from whatsapp_integrations.http.api import build_api, caller, if_match_version
+from whatsapp_integrations.http.problems import openapi_problem_responses
+from whatsapp_integrations.http.routes import INTEGRATIONS_PATH
+from whatsapp_integrations.observability import logger, metrics, tracer
+from whatsapp_integrations.services import default_services
+from whatsapp_integrations.settings import get_settings
+from whatsapp_integrations.usecases.delete_integration import delete_integration
+
+settings = get_settings()
+app = build_api(settings)
+
+
+@app.delete(
+    f"{INTEGRATIONS_PATH}/<integration_id>",
+    summary="Remove an integration (If-Match optional); its audit trail is kept",
+    tags=["integrations"],
+    responses={204: {"description": "Deleted"}, **openapi_problem_responses(400, 403, 404, 412, 503)},
+)
+def delete(integration_id: UUID) -> Response[None]:
+    delete_integration(caller(app, settings), integration_id, if_match_version(app, required=False), default_services())
+    return Response(status_code=204)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,47 @@
+from typing import Annotated, Any
+from uuid import UUID
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from whatsapp_integrations.http.api import build_api, caller
+from whatsapp_integrations.http.cursors import decode_audit_cursor, encode_audit_cursor
+from whatsapp_integrations.http.problems import openapi_problem_responses
+from whatsapp_integrations.http.routes import INTEGRATIONS_PATH
+from whatsapp_integrations.http.schemas import AuditEventResponse, AuditListResponse
+from whatsapp_integrations.observability import logger, metrics, tracer
+from whatsapp_integrations.services import default_services
+from whatsapp_integrations.settings import get_settings
+from whatsapp_integrations.usecases.list_audit_events import list_audit_events
+
+settings = get_settings()
+app = build_api(settings)
+
+
+@app.get(
+    f"{INTEGRATIONS_PATH}/<integration_id>/audit",
+    summary="The integration's audit trail, newest first",
+    tags=["integrations"],
+    responses=openapi_problem_responses(400, 403, 404, 503),
+)
+def list_audit(
+    integration_id: UUID,
+    limit: Annotated[int, Query(ge=1, le=100, description="Page size")] = 20,
+    cursor: Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")] = None,
+) -> AuditListResponse:
+    before_id = decode_audit_cursor(cursor) if cursor is not None else None
+    page = list_audit_events(
+        caller(app, settings), integration_id, default_services(), before_id=before_id, limit=limit
+    )
+    return AuditListResponse(
+        items=[AuditEventResponse.of(event) for event in page.items],
+        next_cursor=encode_audit_cursor(page.next_before_id) if page.next_before_id else None,
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,251 @@
+"""The resolver every HTTP function uses: validation on, one problem shape for every error."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+from botocore.exceptions import BotoCoreError, ClientError
+
+from whatsapp_integrations.domain import errors
+from whatsapp_integrations.domain.caller import Caller
+from whatsapp_integrations.http.cursors import BadCursor
+from whatsapp_integrations.http.problems import (
+    PROBLEM_CONTENT_TYPE,
+    Problem,
+    ProblemItem,
+    item_from_validation_problem,
+    problem_response,
+    problem_type,
+)
+from whatsapp_integrations.observability import logger
+from whatsapp_integrations.settings import Settings
+
+_DOMAIN_STATUS: dict[type[errors.DomainError], tuple[int, str]] = {
+    errors.IntegrationNotFound: (404, "Integration not found"),
+    errors.PhoneNumberAlreadyConnected: (409, "Phone number already connected"),
+    errors.VersionMismatch: (412, "Stale version"),
+    errors.PreconditionRequired: (428, "If-Match required"),
+    errors.CredentialsRejected: (422, "Credentials rejected"),
+    errors.RateLimited: (429, "Too many requests"),
+    errors.MetaUnavailable: (503, "Meta unavailable"),
+    errors.DatabaseUnavailable: (503, "Database unavailable"),
+}
+
+
+class MissingTenantClaim(Exception):
+    pass
+
+
+class IntegrationsResolver(APIGatewayHttpResolver):
+    """Refuses bodies that are too large or not text before anything parses them (Powertools' request
+    validation runs before any middleware, and crashes on a base64 body that is not UTF-8)."""
+
+    def __init__(self, max_body_bytes: int) -> None:
+        super().__init__(enable_validation=True)
+        self._max_body_bytes = max_body_bytes
+
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        refusal = self._refusal(event)
+        if refusal is None:
+            return super().resolve(event, context)
+        status, code, title, detail = refusal
+        problem = Problem(
+            type=problem_type(code),
+            title=title,
+            status=status,
+            code=code,
+            detail=detail,
+            request_id=(event.get("requestContext") or {}).get("requestId"),
+        )
+        return {
+            "statusCode": status,
+            "headers": {"Content-Type": PROBLEM_CONTENT_TYPE},
+            "body": problem.model_dump_json(exclude_none=True),
+            "isBase64Encoded": False,
+        }
+
+    def _refusal(self, event: Mapping[str, Any]) -> tuple[int, str, str, str] | None:
+        body = event.get("body") or ""
+        if not event.get("isBase64Encoded"):
+            size = len(body.encode())
+        else:
+            try:
+                size = len(base64.b64decode(body, validate=True).decode("utf-8"))
+            except (binascii.Error, UnicodeDecodeError):
+                return 400, "malformed_json", "Malformed JSON", "The body is not UTF-8 encoded JSON."
+        if size > self._max_body_bytes:
+            return 413, "body_too_large", "Body too large", f"The body must be at most {self._max_body_bytes} bytes."
+        return None
+
+
+def build_api(settings: Settings) -> IntegrationsResolver:
+    app = IntegrationsResolver(settings.max_request_body_bytes)
+    _register_error_handlers(app)
+    return app
+
+
+def caller(app: APIGatewayHttpResolver, settings: Settings) -> Caller:
+    """The tenant comes only from the verified JWT claims, never from the request body or path."""
+    claims = app.current_event.request_context.authorizer.jwt_claim or {}
+    tenant_id = claims.get(settings.tenant_claim)
+    if not isinstance(tenant_id, str) or not tenant_id.strip():
+        raise MissingTenantClaim()
+    actor = claims.get("sub")
+    return Caller(
+        tenant_id=tenant_id,
+        actor=str(actor) if actor else "unknown",
+        request_id=app.current_event.request_context.request_id,
+    )
+
+
+def if_match_version(app: APIGatewayHttpResolver, *, required: bool) -> int | None:
+    value = app.current_event.headers.get("if-match") or app.current_event.headers.get("If-Match")
+    if value is None:
+        if required:
+            raise errors.PreconditionRequired()
+        return None
+    tag = value.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit() or len(tag) > 9:
+        raise InvalidIfMatch()
+    return int(tag)
+
+
+class InvalidIfMatch(Exception):
+    pass
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def _register_error_handlers(app: APIGatewayHttpResolver) -> None:
+    def request_id() -> str | None:
+        return app.current_event.request_context.request_id
+
+    @app.exception_handler(errors.DomainError)
+    def domain_error(error: errors.DomainError) -> Response[Any]:
+        status, title = _DOMAIN_STATUS.get(type(error), (400, "Request refused"))
+        headers = {}
+        retry_after = getattr(error, "retry_after_seconds", None)
+        if retry_after is not None:
+            headers["Retry-After"] = str(retry_after)
+        elif isinstance(error, errors.DatabaseUnavailable):
+            headers["Retry-After"] = "5"
+        if isinstance(error, errors.VersionMismatch):
+            headers["ETag"] = etag(error.current_version)
+        items = (
+            [item_from_validation_problem(p) for p in error.problems]
+            if isinstance(error, errors.CredentialsRejected)
+            else []
+        )
+        logger.info(
+            "request refused",
+            extra={"problem_code": error.code, "status": status, "problem_codes": [item.code for item in items]},
+        )
+        return problem_response(
+            status, error.code, title, error.detail, request_id=request_id(), errors=items, headers=headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(error: RequestValidationError) -> Response[Any]:
+        details = list(error.errors())
+        if any(detail.get("type") == "json_invalid" for detail in details):
+            return problem_response(
+                400, "malformed_json", "Malformed JSON", "The body is not valid JSON.", request_id=request_id()
+            )
+        items = [_item_from_pydantic(detail) for detail in details]
+        return problem_response(
+            400,
+            "invalid_request",
+            "Invalid request",
+            "The request does not match the API: " + "; ".join(f"{i.field}: {i.message}" for i in items),
+            request_id=request_id(),
+            errors=items,
+        )
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def unsupported_content_type(_: RequestUnsupportedContentType) -> Response[Any]:
+        return problem_response(
+            415,
+            "unsupported_media_type",
+            "Unsupported media type",
+            "Send the body as JSON with Content-Type: application/json.",
+            request_id=request_id(),
+        )
+
+    @app.exception_handler(BadCursor)
+    def bad_cursor(_: BadCursor) -> Response[Any]:
+        return problem_response(
+            400,
+            "invalid_cursor",
+            "Invalid cursor",
+            "The cursor is not one this API returned; start again without it.",
+            request_id=request_id(),
+            errors=[
+                ProblemItem(field="query.cursor", code="invalid_cursor", message="Not a cursor returned by this API.")
+            ],
+        )
+
+    @app.exception_handler(InvalidIfMatch)
+    def invalid_if_match(_: InvalidIfMatch) -> Response[Any]:
+        return problem_response(
+            400,
+            "invalid_if_match",
+            "Invalid If-Match",
+            'If-Match must be the ETag this API returned, e.g. "3".',
+            request_id=request_id(),
+        )
+
+    @app.exception_handler(MissingTenantClaim)
+    def missing_tenant(_: MissingTenantClaim) -> Response[Any]:
+        return problem_response(
+            403,
+            "tenant_claim_missing",
+            "No tenant",
+            "The access token carries no tenant claim.",
+            request_id=request_id(),
+        )
+
+    @app.exception_handler([ClientError, BotoCoreError])
+    def aws_unavailable(error: Exception) -> Response[Any]:
+        logger.error("AWS call failed", extra={"error_type": type(error).__name__})
+        return problem_response(
+            503,
+            "dependency_unavailable",
+            "Service unavailable",
+            "A cloud service we depend on failed. Nothing was stored; retry shortly.",
+            request_id=request_id(),
+            headers={"Retry-After": "5"},
+        )
+
+    @app.not_found
+    def route_not_found(_: Exception) -> Response[Any]:
+        return problem_response(404, "route_not_found", "Not found", "No such route.", request_id=request_id())
+
+    @app.exception_handler(Exception)
+    def unexpected(error: Exception) -> Response[Any]:
+        logger.exception("unexpected error", extra={"error_type": type(error).__name__})
+        return problem_response(
+            500,
+            "internal_error",
+            "Internal error",
+            "Something went wrong on our side. Retry later, and quote the request_id.",
+            request_id=request_id(),
+        )
+
+
+def _item_from_pydantic(detail: dict[str, Any]) -> ProblemItem:
+    location = ".".join(str(part) for part in detail.get("loc", ()) if part != "body" or len(detail["loc"]) == 1)
+    return ProblemItem(
+        field=location or "body",
+        code=str(detail.get("type", "invalid")),
+        message=str(detail.get("msg", "invalid value")),
+    )

@@ -1,0 +1,55 @@
+"""Opaque pagination cursors. A cursor that does not decode is the client's mistake: 400, never 500."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+from uuid import UUID
+
+from whatsapp_integrations.adapters.integrations_repository import PageKey
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def encode_integration_cursor(key: PageKey) -> str:
+    return _encode(f"i1|{key.created_at.isoformat()}|{key.id}")
+
+
+def decode_integration_cursor(cursor: str) -> PageKey:
+    parts = _decode(cursor).split("|")
+    if len(parts) != 3 or parts[0] != "i1":
+        raise BadCursor()
+    try:
+        created_at = datetime.fromisoformat(parts[1])
+        if created_at.tzinfo is None:
+            raise BadCursor()
+        return PageKey(created_at, UUID(parts[2]))
+    except ValueError:
+        raise BadCursor() from None
+
+
+def encode_audit_cursor(before_id: int) -> str:
+    return _encode(f"a1|{before_id}")
+
+
+def decode_audit_cursor(cursor: str) -> int:
+    parts = _decode(cursor).split("|")
+    if len(parts) != 2 or parts[0] != "a1" or not parts[1].isdigit() or len(parts[1]) > 18:
+        raise BadCursor()
+    return int(parts[1])
+
+
+def _encode(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> str:
+    if not cursor or len(cursor) > 200:
+        raise BadCursor()
+    try:
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise BadCursor() from None

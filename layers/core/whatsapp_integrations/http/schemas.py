@@ -1,0 +1,153 @@
+"""Request and response bodies as they travel over HTTP. Secrets are write-only and never serialised back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints, model_validator
+
+from whatsapp_integrations.adapters.audit_log import AuditEvent
+from whatsapp_integrations.domain.credentials import MetaCredentials
+from whatsapp_integrations.domain.integration import (
+    Integration,
+    IntegrationWarning,
+    PhoneProfile,
+    TokenFacts,
+    ValidatedCredentials,
+)
+from whatsapp_integrations.domain.lifecycle import IntegrationStatus
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+MetaId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+WriteOnlySecret = Annotated[SecretStr, Field(min_length=1, max_length=4096, json_schema_extra={"writeOnly": True})]
+
+_STRICT_INPUT = ConfigDict(extra="forbid", str_strip_whitespace=True, hide_input_in_errors=True)
+
+
+def _reveal(secret: SecretStr | None) -> str | None:
+    return secret.get_secret_value().strip() if secret is not None else None
+
+
+class CredentialsInput(BaseModel):
+    model_config = _STRICT_INPUT
+
+    phone_number_id: MetaId = Field(description="The phone number ID (15-17 digits), not the phone number")
+    waba_id: MetaId = Field(description="The WhatsApp Business Account ID")
+    access_token: WriteOnlySecret = Field(description="System-user access token (write-only)")
+    app_id: MetaId | None = Field(default=None, description="Meta app ID (optional)")
+    app_secret: WriteOnlySecret | None = Field(default=None, description="Meta app secret (optional, write-only)")
+
+    def credentials(self) -> MetaCredentials:
+        return MetaCredentials(
+            phone_number_id=self.phone_number_id,
+            waba_id=self.waba_id,
+            access_token=_reveal(self.access_token) or "",
+            app_id=self.app_id,
+            app_secret=_reveal(self.app_secret),
+        )
+
+
+class ValidateCredentialsRequest(CredentialsInput):
+    name: Name | None = Field(default=None, description="Ignored; accepted so the form can send one payload")
+
+
+class CreateIntegrationRequest(CredentialsInput):
+    name: Name
+
+
+class UpdateIntegrationRequest(BaseModel):
+    """Send only what changes. Absent write-only fields keep their value; app_id/app_secret null removes them."""
+
+    model_config = _STRICT_INPUT
+
+    name: Name | None = None
+    phone_number_id: MetaId | None = None
+    waba_id: MetaId | None = None
+    access_token: WriteOnlySecret | None = None
+    app_id: MetaId | None = None
+    app_secret: WriteOnlySecret | None = None
+
+    @model_validator(mode="after")
+    def _something_changes(self) -> UpdateIntegrationRequest:
+        if not self.model_fields_set:
+            raise ValueError("send at least one field to change")
+        for required in ("name", "phone_number_id", "waba_id", "access_token"):
+            if required in self.model_fields_set and getattr(self, required) is None:
+                raise ValueError(f"{required} cannot be null")
+        return self
+
+    def changes(self) -> dict[str, str | None]:
+        values: dict[str, str | None] = {}
+        for name in self.model_fields_set:
+            value = getattr(self, name)
+            values[name] = _reveal(value) if isinstance(value, SecretStr) else value
+        return values
+
+
+class IntegrationResponse(BaseModel):
+    id: UUID
+    name: str
+    phone_number_id: str
+    waba_id: str
+    app_id: str | None
+    token_fingerprint: str = Field(description="Last 4 characters and a short SHA-256 of the token")
+    has_app_secret: bool
+    status: IntegrationStatus
+    phone_profile: PhoneProfile
+    token_facts: TokenFacts
+    warnings: list[IntegrationWarning]
+    version: int = Field(description="Also sent as the ETag; send it back in If-Match to update")
+    created_at: datetime
+    updated_at: datetime
+    status_changed_at: datetime
+
+    @classmethod
+    def of(cls, integration: Integration) -> IntegrationResponse:
+        return cls.model_validate(integration.model_dump())
+
+
+class IntegrationListResponse(BaseModel):
+    items: list[IntegrationResponse]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
+
+
+class ValidationResultResponse(BaseModel):
+    valid: bool = True
+    phone_profile: PhoneProfile
+    token_facts: TokenFacts
+    warnings: list[IntegrationWarning]
+
+    @classmethod
+    def of(cls, validated: ValidatedCredentials) -> ValidationResultResponse:
+        return cls(
+            phone_profile=validated.phone_profile, token_facts=validated.token_facts, warnings=validated.warnings
+        )
+
+
+class AuditEventResponse(BaseModel):
+    id: int
+    action: str
+    actor: str
+    request_id: str | None
+    changed_fields: list[str]
+    details: dict[str, Any]
+    occurred_at: datetime
+
+    @classmethod
+    def of(cls, event: AuditEvent) -> AuditEventResponse:
+        return cls(
+            id=event.id,
+            action=event.action,
+            actor=event.actor,
+            request_id=event.request_id,
+            changed_fields=event.changed_fields,
+            details=event.details,
+            occurred_at=event.occurred_at,
+        )
+
+
+class AuditListResponse(BaseModel):
+    items: list[AuditEventResponse]
+    next_cursor: str | None

@@ -1,0 +1,1 @@
+"""One module per use case; each takes the caller, its input and the services it needs."""
