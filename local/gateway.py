@@ -1,0 +1,327 @@
+"""A local stand-in for API Gateway's HTTP API: routes read from template.yaml, each request turned into a
+payload-format-2.0 event with verified JWT claims, and the same handler code invoked in-process.
+
+Each function gets its own execution environments (separate module instances) and, like Lambda, an
+environment serves one invocation at a time.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import json
+import queue
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+import jwt
+
+from local.cfn_yaml import load_template
+from local.dev_tokens import DevTokens
+
+MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's own payload limit
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    function_name: str
+    code_uri: Path
+    handler: str
+    authorized: bool
+    pattern: re.Pattern[str] = field(compare=False)
+
+    @property
+    def route_key(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+def read_routes(template_path: Path) -> list[Route]:
+    template = load_template(template_path)
+    default_handler = template.get("Globals", {}).get("Function", {}).get("Handler", "app.lambda_handler")
+    routes = []
+    for name, resource in template.get("Resources", {}).items():
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        properties = resource.get("Properties", {})
+        for event in (properties.get("Events") or {}).values():
+            if event.get("Type") != "HttpApi":
+                continue
+            event_properties = event.get("Properties", {})
+            auth = (event_properties.get("Auth") or {}).get("Authorizer")
+            path = event_properties["Path"]
+            routes.append(
+                Route(
+                    method=event_properties["Method"].upper(),
+                    path=path,
+                    function_name=name,
+                    code_uri=template_path.parent / properties["CodeUri"],
+                    handler=properties.get("Handler", default_handler),
+                    authorized=auth != "NONE",
+                    pattern=_path_pattern(path),
+                )
+            )
+    # API Gateway prefers the most specific route: fewer path variables first.
+    return sorted(routes, key=lambda route: (route.path.count("{"), -len(route.path)))
+
+
+def _path_pattern(path: str) -> re.Pattern[str]:
+    regex = re.sub(r"\\\{(\w+)\\\+\\\}", r"(?P<\1>.+)", re.escape(path))
+    regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", regex)
+    return re.compile(f"^{regex}$")
+
+
+@dataclass
+class LambdaContext:
+    function_name: str
+    aws_request_id: str
+    memory_limit_in_mb: int = 512
+    function_version: str = "$LATEST"
+    log_group_name: str = "/aws/lambda/local"
+    log_stream_name: str = "local"
+    deadline: float = field(default_factory=lambda: time.monotonic() + 15)
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:us-east-1:000000000000:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+class FunctionPool:
+    """Loaded handler modules for one function; each is one 'execution environment'."""
+
+    def __init__(self, route: Route, size: int) -> None:
+        self.name = route.function_name
+        module_file, handler_name = route.handler.rsplit(".", 1)
+        self._idle: queue.Queue[Handler] = queue.Queue()
+        for index in range(size):
+            module = _load_module(route.code_uri / f"{module_file}.py", f"local_fn_{self.name}_{index}")
+            self._idle.put(getattr(module, handler_name))
+
+    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
+        handler = self._idle.get()
+        try:
+            return handler(event, LambdaContext(self.name, event["requestContext"]["requestId"]))
+        finally:
+            self._idle.put(handler)
+
+
+def _load_module(path: Path, name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class LocalGateway:
+    def __init__(
+        self,
+        template_path: Path,
+        tokens: DevTokens,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 3003,
+        environments_per_function: int = 2,
+        log: Callable[[str], None] = print,
+    ) -> None:
+        self.routes = read_routes(template_path)
+        self.tokens = tokens
+        self._log = log
+        pools: dict[str, FunctionPool] = {}
+        for route in self.routes:
+            if route.function_name not in pools:
+                pools[route.function_name] = FunctionPool(route, environments_per_function)
+        self._pools = pools
+        self._server = ThreadingHTTPServer((host, port), _request_handler(self))
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> LocalGateway:
+        self._thread = threading.Thread(target=self._server.serve_forever, name="gateway", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def handle(
+        self, method: str, raw_url: str, headers: dict[str, str], body: bytes, source_ip: str
+    ) -> tuple[int, dict[str, str], bytes]:
+        if len(body) > MAX_BODY_BYTES:
+            return _gateway_answer(413, "Request Entity Too Large")
+        parts = urlsplit(raw_url)
+        path = unquote(parts.path)
+        for route in self.routes:
+            match = route.pattern.match(path)
+            if match and route.method in (method, "ANY"):
+                break
+        else:
+            return _gateway_answer(404, "Not Found")
+        claims: dict[str, Any] | None = None
+        if route.authorized:
+            claims = self._verified_claims(headers)
+            if claims is None:
+                return _gateway_answer(401, "Unauthorized")
+        event = http_api_event(
+            route.route_key,
+            method,
+            parts.path,
+            raw_query=parts.query,
+            headers=headers,
+            body=body,
+            source_ip=source_ip,
+            path_parameters=match.groupdict(),
+            claims=claims,
+        )
+        result = self._pools[route.function_name].invoke(event)
+        return _http_answer(result)
+
+    def _verified_claims(self, headers: dict[str, str]) -> dict[str, Any] | None:
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            return None
+        try:
+            return self.tokens.verify(token.strip())
+        except jwt.InvalidTokenError:
+            return None
+
+
+def http_api_event(
+    route_key: str,
+    method: str,
+    raw_path: str,
+    *,
+    raw_query: str = "",
+    headers: dict[str, str] | None = None,
+    body: bytes = b"",
+    source_ip: str = "127.0.0.1",
+    path_parameters: dict[str, str] | None = None,
+    claims: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An API Gateway HTTP API payload-format-2.0 event, as the JWT authorizer hands it to a function."""
+    headers = headers or {}
+    now = datetime.now(UTC)
+    query: dict[str, list[str]] = {}
+    for key, value in parse_qsl(raw_query, keep_blank_values=True):
+        query.setdefault(key, []).append(value)
+    text_body: str | None = None
+    is_base64 = False
+    if body:
+        try:
+            text_body = body.decode("utf-8")
+        except UnicodeDecodeError:
+            text_body, is_base64 = base64.b64encode(body).decode(), True
+    request_context: dict[str, Any] = {
+        "accountId": "000000000000",
+        "apiId": "local",
+        "domainName": "127.0.0.1",
+        "domainPrefix": "local",
+        "http": {
+            "method": method,
+            "path": raw_path,
+            "protocol": "HTTP/1.1",
+            "sourceIp": source_ip,
+            "userAgent": headers.get("user-agent", ""),
+        },
+        "requestId": str(uuid.uuid4()),
+        "routeKey": route_key,
+        "stage": "$default",
+        "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+        "timeEpoch": int(now.timestamp() * 1000),
+    }
+    if claims is not None:
+        # API Gateway hands JWT claims to the function as strings.
+        request_context["authorizer"] = {
+            "jwt": {"claims": {key: _claim_text(value) for key, value in claims.items()}, "scopes": None}
+        }
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": raw_path,
+        "rawQueryString": raw_query,
+        "headers": headers,
+        "requestContext": request_context,
+        "isBase64Encoded": is_base64,
+    }
+    if query:
+        event["queryStringParameters"] = {key: ",".join(values) for key, values in query.items()}
+    if path_parameters:
+        event["pathParameters"] = path_parameters
+    if text_body is not None:
+        event["body"] = text_body
+    return event
+
+
+def _claim_text(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + " ".join(str(item) for item in value) + "]"
+    return str(value)
+
+
+def _http_answer(result: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+    body = result.get("body") or ""
+    payload = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode()
+    headers = {str(key): str(value) for key, value in (result.get("headers") or {}).items()}
+    for key, values in (result.get("multiValueHeaders") or {}).items():
+        headers[key] = ",".join(str(value) for value in values)
+    return int(result.get("statusCode", 200)), headers, payload
+
+
+def _gateway_answer(status: int, message: str) -> tuple[int, dict[str, str], bytes]:
+    return status, {"content-type": "application/json"}, json.dumps({"message": message}).encode()
+
+
+def _request_handler(gateway: LocalGateway) -> type[BaseHTTPRequestHandler]:
+    class GatewayRequestHandler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _serve(self) -> None:
+            started = time.perf_counter()
+            length = int(self.headers.get("content-length") or 0)
+            body = self.rfile.read(length) if length else b""
+            headers = {key.lower(): value for key, value in self.headers.items()}
+            try:
+                status, answer_headers, payload = gateway.handle(
+                    self.command, self.path, headers, body, self.client_address[0]
+                )
+            except Exception as error:  # the handler itself crashed: API Gateway answers 500
+                gateway._log(f"gateway: handler crashed: {type(error).__name__}")
+                status, answer_headers, payload = _gateway_answer(500, "Internal Server Error")
+            self.send_response(status)
+            for key, value in answer_headers.items():
+                if key.lower() not in ("content-length", "connection"):
+                    self.send_header(key, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+            elapsed = (time.perf_counter() - started) * 1000
+            gateway._log(f"{self.command} {urlsplit(self.path).path} -> {status} ({elapsed:.0f} ms)")
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return GatewayRequestHandler

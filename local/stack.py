@@ -1,0 +1,129 @@
+"""The local stack without Docker: PostgreSQL, moto (KMS), the Graph API simulator and the local gateway.
+
+`make dev` and the end-to-end tests start exactly this.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import boto3
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+from local.dev_tokens import DevTokens
+from local.gateway import LocalGateway
+from local.graph_simulator import GraphSimulator
+from local.postgres import create_database, find_or_start_postgres
+
+ROOT = Path(__file__).resolve().parent.parent
+KMS_ALIAS = "alias/whatsapp-integrations-secrets"
+
+
+@dataclass
+class StackConfig:
+    api_port: int = 3003
+    graph_port: int = 3004
+    moto_port: int = 3005
+    database_name: str = "whatsapp_integrations_dev"
+    state_dir: Path = ROOT / ".local"
+    graph_url: str | None = None  # None: run the embedded Graph API simulator
+    extra_environment: dict[str, str] = field(default_factory=dict)
+    log: Callable[[str], None] = print
+
+
+@dataclass
+class LocalStack:
+    api_url: str
+    database_url: str
+    moto_url: str
+    graph_url: str
+    tokens: DevTokens
+    graph_simulator: GraphSimulator | None
+    _stoppers: list[Callable[[], None]]
+
+    def stop(self) -> None:
+        for stop in reversed(self._stoppers):
+            stop()
+
+
+def aws_environment(moto_url: str) -> dict[str, str]:
+    return {
+        "AWS_ENDPOINT_URL": moto_url,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+    }
+
+
+def create_kms_key() -> str:
+    kms = boto3.client("kms")
+    key_id: str = kms.create_key(Description="whatsapp-integrations local secrets")["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName=KMS_ALIAS, TargetKeyId=key_id)
+    return key_id
+
+
+def start_stack(config: StackConfig) -> LocalStack:
+    stoppers: list[Callable[[], None]] = []
+    try:
+        return _start(config, stoppers)
+    except BaseException:
+        for stop in reversed(stoppers):
+            stop()
+        raise
+
+
+def _start(config: StackConfig, stoppers: list[Callable[[], None]]) -> LocalStack:
+    admin_url = find_or_start_postgres(config.state_dir)
+    database_url = create_database(admin_url, config.database_name, drop_first=True)
+    config.log(f"postgres: {database_url} (recreated empty: moto's KMS key lives only as long as the stack)")
+
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=config.moto_port, verbose=False)
+    moto.start()
+    stoppers.append(moto.stop)
+    host, port = moto.get_host_and_port()
+    moto_url = f"http://{host}:{port}"
+    os.environ.update(aws_environment(moto_url))
+    key_id = create_kms_key()
+    config.log(f"moto (KMS): {moto_url}, key {KMS_ALIAS}")
+
+    simulator = None
+    graph_url = config.graph_url
+    if graph_url is None:
+        simulator = GraphSimulator(port=config.graph_port).start()
+        stoppers.append(simulator.stop)
+        graph_url = simulator.base_url
+        config.log(f"graph: {graph_url} (SIMULATOR of Meta's Graph API; set GRAPH_API_BASE_URL for the real one)")
+    else:
+        config.log(f"graph: {graph_url}")
+
+    os.environ.update(
+        {
+            "DATABASE_URL": database_url,
+            "KMS_KEY_ID": key_id,
+            "GRAPH_API_BASE_URL": graph_url,
+            "POWERTOOLS_SERVICE_NAME": "whatsapp-integrations",
+            "POWERTOOLS_METRICS_NAMESPACE": "WhatsAppIntegrations",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            **config.extra_environment,
+        }
+    )
+    from whatsapp_integrations.adapters.database import Database
+    from whatsapp_integrations.adapters.database_connection import connection_factory
+    from whatsapp_integrations.adapters.migrations import apply_migrations
+    from whatsapp_integrations.settings import Settings
+
+    database = Database(connection_factory(Settings()))
+    applied = apply_migrations(database)
+    database.close()
+    config.log(f"migrations applied: {', '.join(applied) or 'none (already current)'}")
+
+    tokens = DevTokens(config.state_dir / "dev-jwt-key.pem")
+    gateway = LocalGateway(ROOT / "template.yaml", tokens, port=config.api_port, log=config.log).start()
+    stoppers.append(gateway.stop)
+    config.log(f"api: {gateway.url} ({len(gateway.routes)} routes from template.yaml)")
+    return LocalStack(gateway.url, database_url, moto_url, graph_url, tokens, simulator, stoppers)
