@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from local.postgres import drop_database, find_or_start_postgres
+from local.stack import LocalStack, StackConfig, start_stack
+from tests.conftest import ROOT
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[LocalStack]:
+    """The same local stack `make dev` runs, on free ports and its own database."""
+    name = f"wa_e2e_{os.getpid()}"
+    admin_url = find_or_start_postgres(ROOT / ".local")  # before the stack points DATABASE_URL at its own database
+    started = start_stack(
+        StackConfig(
+            api_port=0,
+            graph_port=0,
+            moto_port=0,
+            database_name=name,
+            extra_environment={"META_CALLS_PER_MINUTE": "1000"},
+            log=lambda _: None,
+        )
+    )
+    yield started
+    started.stop()
+    drop_database(admin_url, name)
+
+
+class Api:
+    """An HTTP client for one tenant of the local stack."""
+
+    def __init__(self, stack: LocalStack, tenant_id: str) -> None:
+        self.tenant_id = tenant_id
+        token = stack.tokens.issue(tenant_id, subject=f"user-of-{tenant_id}")
+        self.http = httpx.Client(base_url=stack.api_url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+    def __getattr__(self, name: str):  # get, post, put, delete, request
+        return getattr(self.http, name)
+
+
+@pytest.fixture
+def tenant_a(stack: LocalStack, request: pytest.FixtureRequest) -> Iterator[Api]:
+    api = Api(stack, f"tenant-a-{request.node.name[:40]}")
+    yield api
+    api.http.close()
+
+
+@pytest.fixture
+def tenant_b(stack: LocalStack, request: pytest.FixtureRequest) -> Iterator[Api]:
+    api = Api(stack, f"tenant-b-{request.node.name[:40]}")
+    yield api
+    api.http.close()
+
+
+@pytest.fixture(autouse=True)
+def _free_demo_numbers(stack: LocalStack) -> None:
+    """Demo phone numbers are few and unique across tenants: each test starts with none in use."""
+    from urllib.parse import urlsplit
+
+    import pg8000.native
+
+    parts = urlsplit(stack.database_url)
+    connection = pg8000.native.Connection(
+        user=parts.username or "postgres",
+        host=parts.hostname,
+        port=parts.port,
+        database=parts.path.lstrip("/"),
+        password=parts.password,
+    )
+    connection.run("UPDATE integrations SET deleted_at = now() WHERE deleted_at IS NULL")
+    connection.run("TRUNCATE rate_limit_windows")
+    connection.close()
+    if stack.graph_simulator is not None:
+        stack.graph_simulator.reset()

@@ -1,0 +1,107 @@
+"""Hostile and careless input gets a clear 4xx in the problem shape, never a 500, and nothing stored is lost."""
+
+from __future__ import annotations
+
+import pytest
+
+from local import graph_simulator as sim
+from tests.e2e.conftest import Api
+
+DEMO = {
+    "name": "Main",
+    "phone_number_id": sim.DEMO_PHONE_NUMBER_IDS[0],
+    "waba_id": sim.DEMO_WABA_ID,
+    "access_token": sim.VALID_TOKEN,
+}
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "status", "code"),
+    [
+        (b'{"name": ', "application/json", 400, "malformed_json"),
+        (b"[]", "application/json", 400, "invalid_request"),
+        (
+            b'{"name": "x", "phone_number_id": 1, "waba_id": null, "access_token": "EAA", "extra": 1}',
+            "application/json",
+            400,
+            "invalid_request",
+        ),
+        (b"name=x", "application/x-www-form-urlencoded", 400, "invalid_request"),
+        (b"hello", "text/plain", 415, "unsupported_media_type"),
+        (b'{"name": "' + b"x" * 40_000 + b'"}', "application/json", 413, "body_too_large"),
+        (b"\xff\xfe\x00garbage", "application/json", 400, "malformed_json"),
+    ],
+)
+def test_bad_bodies_on_create(tenant_a: Api, content: bytes, content_type: str, status: int, code: str) -> None:
+    answer = tenant_a.post("/integrations/whatsapp", content=content, headers={"Content-Type": content_type})
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["code"] == code and answer.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/integrations/whatsapp/not-a-uuid",
+        "/integrations/whatsapp/1%27%20OR%201=1",
+        "/integrations/whatsapp/not-a-uuid/audit",
+    ],
+)
+def test_bad_ids_are_400(tenant_a: Api, path: str) -> None:
+    answer = tenant_a.get(path)
+    assert answer.status_code == 400 and answer.json()["code"] == "invalid_request"
+
+
+def test_unknown_ids_are_404(tenant_a: Api) -> None:
+    answer = tenant_a.get("/integrations/whatsapp/00000000-0000-4000-8000-000000000000")
+    assert answer.status_code == 404 and answer.json()["code"] == "integration_not_found"
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"limit": "0"},
+        {"limit": "-1"},
+        {"limit": "1000"},
+        {"limit": "ten"},
+        {"status": "nope"},
+        {"cursor": "%%%"},
+        {"cursor": "x" * 300},
+    ],
+)
+def test_bad_query_parameters_are_400(tenant_a: Api, params: dict[str, str]) -> None:
+    answer = tenant_a.get("/integrations/whatsapp", params=params)
+    assert answer.status_code == 400, answer.text
+
+
+def test_a_failed_update_keeps_what_was_stored(tenant_a: Api) -> None:
+    created = tenant_a.post("/integrations/whatsapp", json=DEMO).json()
+    path = f"/integrations/whatsapp/{created['id']}"
+    for body, headers, status in [
+        ({"access_token": sim.EXPIRED_TOKEN}, {"If-Match": '"1"'}, 422),
+        ({"name": ""}, {"If-Match": '"1"'}, 400),
+        ({}, {"If-Match": '"1"'}, 400),
+        ({"name": None}, {"If-Match": '"1"'}, 400),
+        ({"name": "x"}, {"If-Match": "yesterday"}, 400),
+        ({"tenant_id": "tenant-b"}, {"If-Match": '"1"'}, 400),
+    ]:
+        answer = tenant_a.put(path, json=body, headers=headers)
+        assert answer.status_code == status, (body, answer.text)
+    assert tenant_a.get(path).json() == created
+
+
+def test_no_secret_is_ever_echoed(tenant_a: Api) -> None:
+    answers = [
+        tenant_a.post("/integrations/whatsapp", json=DEMO),
+        tenant_a.post(
+            "/integrations/whatsapp/validate",
+            json={**DEMO, "app_id": sim.DEMO_APP_ID, "app_secret": sim.DEMO_APP_SECRET},
+        ),
+        tenant_a.post("/integrations/whatsapp/validate", json={**DEMO, "app_secret": sim.DEMO_APP_SECRET, "name": 5}),
+        tenant_a.post("/integrations/whatsapp/validate", json={**DEMO, "access_token": sim.EXPIRED_TOKEN}),
+        tenant_a.get("/integrations/whatsapp"),
+    ]
+    for answer in answers:
+        assert answer.status_code < 500
+        assert sim.VALID_TOKEN not in answer.text and sim.DEMO_APP_SECRET not in answer.text
+        assert sim.EXPIRED_TOKEN not in answer.text

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from uuid import uuid4
+
+import pytest
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+from local.graph_simulator import GraphSimulator
+from local.postgres import create_database, drop_database, find_or_start_postgres
+from local.stack import aws_environment, create_kms_key
+from tests.conftest import ROOT
+from whatsapp_integrations.adapters.database import Database
+from whatsapp_integrations.adapters.database_connection import connection_factory
+from whatsapp_integrations.adapters.migrations import apply_migrations
+from whatsapp_integrations.domain.caller import Caller
+from whatsapp_integrations.services import Services, build_services
+from whatsapp_integrations.settings import Settings
+
+
+@pytest.fixture(scope="session")
+def admin_database_url() -> str:
+    return find_or_start_postgres(ROOT / ".local")
+
+
+@pytest.fixture(scope="session")
+def database_url(admin_database_url: str) -> Iterator[str]:
+    name = f"wa_integration_{os.getpid()}"
+    url = create_database(admin_database_url, name, drop_first=True)
+    yield url
+    drop_database(admin_database_url, name)
+
+
+@pytest.fixture(scope="session")
+def moto_url() -> Iterator[str]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
+    os.environ.update(aws_environment(url))
+    yield url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def kms_key_id(moto_url: str) -> str:
+    return create_kms_key()
+
+
+@pytest.fixture(scope="session")
+def graph() -> Iterator[GraphSimulator]:
+    simulator = GraphSimulator().start()
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, kms_key_id: str, graph: GraphSimulator) -> Settings:
+    return Settings(
+        database_url=database_url, kms_key_id=kms_key_id, graph_api_base_url=graph.base_url, meta_calls_per_minute=1000
+    )
+
+
+@pytest.fixture(scope="session")
+def migrated(settings: Settings) -> Settings:
+    database = Database(connection_factory(settings))
+    apply_migrations(database)
+    database.close()
+    return settings
+
+
+@pytest.fixture
+def services(migrated: Settings, graph: GraphSimulator) -> Iterator[Services]:
+    """Fresh adapters on an emptied schema (the audit trail is append-only, so tests use their own tenants)."""
+    graph.reset()
+    built = build_services(migrated)
+    built.database.in_transaction(lambda session: session.execute("TRUNCATE integrations, rate_limit_windows"))
+    yield built
+    built.database.close()
+
+
+@pytest.fixture
+def caller() -> Caller:
+    return Caller(tenant_id=f"tenant-{uuid4().hex[:8]}", actor="user-1", request_id=str(uuid4()))
+
+
+@pytest.fixture
+def other_caller() -> Caller:
+    return Caller(tenant_id=f"tenant-{uuid4().hex[:8]}", actor="user-2", request_id=str(uuid4()))

@@ -1,0 +1,249 @@
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from fnmatch import fnmatchcase
+from typing import Any
+
+import pytest
+
+from local.cfn_yaml import load_template
+from tests.conftest import ROOT
+from whatsapp_integrations.settings import Settings
+
+pytestmark = pytest.mark.unit
+
+TEMPLATE_PATH = ROOT / "template.yaml"
+FUNCTION_TYPE = "AWS::Serverless::Function"
+DECRYPTING_FUNCTIONS = {"UpdateIntegrationFunction"}
+ENCRYPTING_FUNCTIONS = {"CreateIntegrationFunction", "UpdateIntegrationFunction"}
+# SAM policy templates that grant KMS actions, and what they grant.
+KMS_POLICY_TEMPLATES = {"KMSDecryptPolicy": ["kms:Decrypt"], "KMSEncryptPolicy": ["kms:Encrypt"]}
+Template = dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def template() -> Template:
+    return load_template(TEMPLATE_PATH)
+
+
+def functions(template: Template) -> dict[str, dict[str, Any]]:
+    return {name: resource for name, resource in template["Resources"].items() if resource["Type"] == FUNCTION_TYPE}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def branches(node: Any) -> Iterator[Any]:
+    """Both outcomes of an Fn::If (minus AWS::NoValue), or the node itself."""
+    if isinstance(node, dict) and "Fn::If" in node:
+        for branch in node["Fn::If"][1:]:
+            if branch != {"Ref": "AWS::NoValue"}:
+                yield from branches(branch)
+    else:
+        yield node
+
+
+def statements(template: Template, function: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every IAM statement a function's Policies can grant: inline, SAM templates, and referenced managed policies."""
+    for entry in as_list(function["Properties"].get("Policies", [])):
+        for policy in branches(entry):
+            if isinstance(policy, dict) and "Ref" in policy:
+                referenced = template["Resources"].get(policy["Ref"], {})
+                if referenced.get("Type") == "AWS::IAM::ManagedPolicy":
+                    policy = referenced["Properties"]["PolicyDocument"]
+            if not isinstance(policy, dict):
+                continue  # an AWS managed policy name or ARN
+            for template_name, actions in KMS_POLICY_TEMPLATES.items():
+                if template_name in policy:
+                    yield {"Effect": "Allow", "Action": actions, "Resource": policy[template_name]}
+            for statement in as_list(policy.get("Statement", [])):
+                yield from (item for item in branches(statement) if isinstance(item, dict))
+
+
+def grants(statement: dict[str, Any], action: str) -> bool:
+    return statement.get("Effect") == "Allow" and any(
+        isinstance(pattern, str) and fnmatchcase(action.lower(), pattern.lower())
+        for pattern in as_list(statement.get("Action", []))
+    )
+
+
+def kms_statements(template: Template, function: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        statement
+        for statement in statements(template, function)
+        if any(
+            isinstance(action, str) and (action == "*" or action.lower().startswith("kms:"))
+            for action in as_list(statement.get("Action", []))
+        )
+    ]
+
+
+def http_routes(function: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        (event["Properties"]["Method"].upper(), event["Properties"]["Path"])
+        for event in (function["Properties"].get("Events") or {}).values()
+        if event["Type"] == "HttpApi"
+    ]
+
+
+def test_every_function_folder_has_an_app_module_with_lambda_handler(template: Template) -> None:
+    # Given the functions declared in the template
+    declared = functions(template)
+    assert declared
+
+    for name, function in declared.items():
+        # When the CodeUri folder and handler are looked up
+        properties = function["Properties"]
+        module, _, handler = properties["Handler"].rpartition(".")
+        source = ROOT / properties["CodeUri"] / f"{module}.py"
+
+        # Then the module exists and defines the handler at top level
+        assert source.is_file(), f"{name}: {source} is missing"
+        assert re.search(rf"^def {handler}\(", source.read_text(encoding="utf-8"), re.MULTILINE), name
+
+
+def test_globals_pin_python313_on_arm64(template: Template) -> None:
+    # Given the Globals section
+    globals_function = template["Globals"]["Function"]
+
+    # When no function overrides the runtime or the architecture
+    overrides = [
+        name for name, fn in functions(template).items() if {"Runtime", "Architectures"} & fn["Properties"].keys()
+    ]
+
+    # Then every function runs python3.13 on arm64
+    assert globals_function["Runtime"] == "python3.13"
+    assert globals_function["Architectures"] == ["arm64"]
+    assert overrides == []
+
+
+def test_core_layer_is_built_for_the_same_runtime(template: Template) -> None:
+    # Given the shared layer
+    layer = template["Resources"]["CoreLayer"]
+
+    # When its build settings are read
+    properties, metadata = layer["Properties"], layer["Metadata"]
+
+    # Then SAM builds it for python3.13/arm64 from layers/core (requirements.txt + package folder)
+    assert metadata["BuildMethod"] == "python3.13"
+    assert properties["CompatibleRuntimes"] == ["python3.13"]
+    assert properties["CompatibleArchitectures"] == ["arm64"]
+    assert (ROOT / properties["ContentUri"] / "requirements.txt").is_file()
+    assert (ROOT / properties["ContentUri"] / "whatsapp_integrations" / "__init__.py").is_file()
+
+
+def test_globals_environment_only_sets_variables_the_settings_read(template: Template) -> None:
+    # Given the environment every function receives
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+
+    # When the non-Powertools names are compared with the settings model
+    ours = {name.lower() for name in variables if not name.startswith("POWERTOOLS_")}
+
+    # Then each one is a setting, and the ones the functions cannot start without are present
+    assert ours <= set(Settings.model_fields), ours - set(Settings.model_fields)
+    assert {"kms_key_id", "db_host", "db_name", "db_user"} <= ours
+    assert variables["KMS_KEY_ID"] == {"Fn::GetAtt": ["SecretsKey", "Arn"]}
+
+
+def test_secrets_key_rotates_and_has_its_alias(template: Template) -> None:
+    # Given the resources
+    resources = template["Resources"]
+
+    # When the KMS key and its aliases are read
+    key = resources["SecretsKey"]
+    aliases = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::KMS::Alias"]
+
+    # Then rotation is on and the alias points at the key
+    assert key["Type"] == "AWS::KMS::Key"
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert {"AliasName": "alias/whatsapp-integrations-secrets", "TargetKeyId": {"Ref": "SecretsKey"}} in aliases
+
+
+def test_every_queueless_function_logs_to_a_group_with_retention(template: Template) -> None:
+    # Given the functions that do not consume a queue
+    queueless = {
+        name: fn
+        for name, fn in functions(template).items()
+        if not any(event["Type"] == "SQS" for event in (fn["Properties"].get("Events") or {}).values())
+    }
+
+    for name, function in queueless.items():
+        # When its log group is followed from LoggingConfig
+        reference = function["Properties"].get("LoggingConfig", {}).get("LogGroup")
+        assert isinstance(reference, dict) and "Ref" in reference, f"{name} has no explicit log group"
+        log_group = template["Resources"][reference["Ref"]]
+
+        # Then it is an explicit log group with a retention
+        assert log_group["Type"] == "AWS::Logs::LogGroup", name
+        assert log_group["Properties"].get("RetentionInDays"), name
+
+
+def test_http_api_routes_are_unique(template: Template) -> None:
+    # Given every HttpApi event of every function
+    routes = [route for fn in functions(template).values() for route in http_routes(fn)]
+
+    # When duplicates are looked for
+    duplicates = {route for route in routes if routes.count(route) > 1}
+
+    # Then each (method, path) is served by exactly one function
+    assert routes
+    assert duplicates == set()
+
+
+def test_api_functions_wait_for_the_database_migrations(template: Template) -> None:
+    # Given the functions behind the HTTP API
+    api_functions = {name: fn for name, fn in functions(template).items() if http_routes(fn)}
+
+    # When their dependencies are read
+    missing = [
+        name for name, fn in api_functions.items() if "DatabaseMigrations" not in as_list(fn.get("DependsOn", []))
+    ]
+
+    # Then none can roll out before the schema is migrated
+    assert api_functions
+    assert missing == []
+    assert template["Resources"]["DatabaseMigrations"]["Properties"]["ServiceToken"] == {
+        "Fn::GetAtt": ["MigrateDatabaseFunction", "Arn"]
+    }
+
+
+def test_only_the_update_function_can_decrypt(template: Template) -> None:
+    # Given every statement each function is granted
+    granted = {name: list(statements(template, fn)) for name, fn in functions(template).items()}
+
+    # When the functions allowed to call kms:Decrypt and kms:Encrypt are collected
+    decrypting = {name for name, found in granted.items() if any(grants(s, "kms:Decrypt") for s in found)}
+    encrypting = {name for name, found in granted.items() if any(grants(s, "kms:Encrypt") for s in found)}
+
+    # Then only the update function decrypts, and only create and update encrypt
+    assert decrypting == DECRYPTING_FUNCTIONS
+    assert encrypting == ENCRYPTING_FUNCTIONS
+
+
+def test_no_function_has_wildcard_kms_permissions(template: Template) -> None:
+    for name, function in functions(template).items():
+        # Given the KMS statements of a function
+        for statement in kms_statements(template, function):
+            actions = [action.lower() for action in as_list(statement["Action"])]
+
+            # Then neither the action nor the resource is a wildcard
+            assert "*" not in actions and "kms:*" not in actions, name
+            assert "*" not in as_list(statement["Resource"]), name
+            assert statement["Resource"] == {"Fn::GetAtt": ["SecretsKey", "Arn"]}, name
+
+
+def test_kms_grants_require_the_tenant_encryption_context(template: Template) -> None:
+    for name, function in functions(template).items():
+        for statement in kms_statements(template, function):
+            # Given a KMS grant
+            condition = statement.get("Condition", {})
+
+            # When its encryption-context conditions are read
+            allowed_keys = condition.get("ForAllValues:StringEquals", {}).get("kms:EncryptionContextKeys")
+            required = set(condition.get("StringLike", {})) | set(condition.get("StringEquals", {}))
+
+            # Then only tenant_id/integration_id/field may appear, and each must be present
+            assert sorted(allowed_keys) == ["field", "integration_id", "tenant_id"], name
+            assert {f"kms:EncryptionContext:{key}" for key in allowed_keys} <= required, name
