@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -81,6 +82,7 @@ def _start(config: StackConfig, stoppers: list[Callable[[], None]]) -> LocalStac
     database_url = create_database(admin_url, config.database_name, drop_first=True)
     config.log(f"postgres: {database_url} (recreated empty: moto's KMS key lives only as long as the stack)")
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=config.moto_port, verbose=False)
     moto.start()
     stoppers.append(moto.stop)
