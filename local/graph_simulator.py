@@ -627,7 +627,8 @@ class GraphSimulator:
             raise _GraphError(400, 101, "Error validating application. Invalid application ID.")
         client_secret = params.get("client_secret")
         if not isinstance(client_secret, str) or not hmac.compare_digest(client_secret, DEMO_APP_SECRET):
-            raise _GraphError(400, 101, "Error validating client secret.")
+            # Graph reports a wrong client secret with the generic code 1, which is otherwise a transient error.
+            raise _GraphError(400, 1, "Error validating client secret.", is_transient=False)
         return {"access_token": DEMO_APP_ACCESS_TOKEN, "token_type": "bearer"}
 
     @staticmethod

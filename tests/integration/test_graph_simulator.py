@@ -275,10 +275,10 @@ def test_client_credentials_grant_rejects_a_wrong_secret(client: httpx.Client) -
     params = {"grant_type": "client_credentials", "client_id": DEMO_APP_ID, "client_secret": "nope"}
     response = client.get("/oauth/access_token", params=params)
 
-    # Then: code 101, not transient
+    # Then: code 1 (as Graph answers a wrong client secret), not transient
     assert response.status_code == 400
     error = graph_error(response)
-    assert (error["code"], error["message"], error["is_transient"]) == (101, "Error validating client secret.", False)
+    assert (error["code"], error["message"], error["is_transient"]) == (1, "Error validating client secret.", False)
 
 
 def test_phone_numbers_lists_the_nine_demo_numbers_on_one_default_page(client: httpx.Client) -> None:

@@ -117,7 +117,7 @@ def test_a_phone_number_belongs_to_one_live_integration_across_tenants(
 ) -> None:
     # Given tenant A connected the number
     first = create_integration(caller, "A", demo(), services)
-    # When tenant B tries the same number, it is refused before Meta is called
+    # When tenant B, with valid credentials for it, tries the same number, it is refused
     with pytest.raises(PhoneNumberAlreadyConnected):
         create_integration(other_caller, "B", demo(), services)
     # And once A deletes it, B may use it

@@ -203,3 +203,11 @@ def test_profile_warnings_tell_what_to_fix() -> None:
     sandbox = {**PHONE_OK, "quality_rating": "RED", "account_mode": "SANDBOX", "platform_type": "NOT_APPLICABLE"}
     validated = validate_live(creds(), graph({f"/v25.0/{PHONE}": httpx.Response(200, json=sandbox)}))
     assert {warning.code for warning in validated.warnings} == {"quality_low", "test_number", "phone_not_registered"}
+
+
+def test_metas_code_1_for_a_wrong_client_secret_is_a_refusal_not_an_outage() -> None:
+    # Given Graph answers the client-credentials call with code 1 (its answer to a wrong client secret)
+    wrong_secret = httpx.Response(400, json={"error": {"message": "Error validating client secret.", "code": 1}})
+    client = graph({"/v25.0/oauth/access_token": wrong_secret})
+    # Then the tenant is told the secret is wrong, with the field it concerns
+    assert rejected_codes(client, creds(app_id=APP, app_secret=SECRET)) == {("app_secret", "app_secret_invalid")}

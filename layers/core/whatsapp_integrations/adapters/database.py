@@ -80,6 +80,12 @@ class Database:
     def _attempt(self, work: Callable[[Session], T], *, last_attempt: bool = False) -> T:
         try:
             connection = self._open()
+        except Exception as error:
+            # Refused logins and unreadable secrets too: from the caller's side the database is unavailable.
+            if last_attempt:
+                raise DatabaseUnavailable() from error
+            raise _Reopen() from error
+        try:
             connection.run("BEGIN")
             result = work(Session(connection))
         except Exception as error:

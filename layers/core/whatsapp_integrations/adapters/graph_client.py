@@ -16,7 +16,8 @@ PHONE_PROFILE_FIELDS = (
     "display_phone_number,verified_name,quality_rating,name_status,platform_type,code_verification_status,"
     "whatsapp_business_manager_messaging_limit,status,account_mode"
 )
-_MAX_PHONE_NUMBER_PAGES = 20
+# A WABA holds a handful of numbers; pages are fetched one after another within the function timeout.
+_MAX_PHONE_NUMBER_PAGES = 3
 
 
 class GraphError(Exception):

@@ -107,17 +107,6 @@ def list_page(
     return [_integration(row) for row in rows]
 
 
-def phone_number_in_use(session: Session, phone_number_id: str, *, except_id: UUID | None = None) -> bool:
-    """Across all tenants: a phone number belongs to one live integration at most."""
-    row = session.fetch_one(
-        "SELECT 1 AS taken FROM integrations WHERE phone_number_id = :phone_number_id AND deleted_at IS NULL "
-        "AND id IS DISTINCT FROM :except_id",
-        phone_number_id=phone_number_id,
-        except_id=except_id,
-    )
-    return row is not None
-
-
 def replace(session: Session, integration: Integration, secrets: StoredSecrets, expected_version: int) -> Integration:
     """Write the new state when the stored version is still `expected_version`; the caller holds the row lock."""
     try:

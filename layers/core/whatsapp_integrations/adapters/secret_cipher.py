@@ -30,9 +30,12 @@ class SecretCipher:
         )
         return bytes(answer["CiphertextBlob"])
 
-    def decrypt(self, ciphertext: bytes, context: SecretContext) -> str:
-        """Raises KMS InvalidCiphertextException when the ciphertext belongs to another row or field."""
+    def decrypt(self, ciphertext: bytes, context: SecretContext, key_id: str | None = None) -> str:
+        """Raises KMS InvalidCiphertextException when the ciphertext belongs to another row or field.
+
+        `key_id` is the key recorded with the ciphertext, so rows written before a key change still decrypt.
+        """
         answer = self._kms.decrypt(
-            CiphertextBlob=ciphertext, KeyId=self.key_id, EncryptionContext=context.as_encryption_context()
+            CiphertextBlob=ciphertext, KeyId=key_id or self.key_id, EncryptionContext=context.as_encryption_context()
         )
         return bytes(answer["Plaintext"]).decode()

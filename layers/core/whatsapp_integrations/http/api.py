@@ -78,7 +78,9 @@ class IntegrationsResolver(APIGatewayHttpResolver):
             size = len(body.encode())
         else:
             try:
-                size = len(base64.b64decode(body, validate=True).decode("utf-8"))
+                decoded = base64.b64decode(body, validate=True)
+                decoded.decode("utf-8")
+                size = len(decoded)
             except (binascii.Error, UnicodeDecodeError):
                 return 400, "malformed_json", "Malformed JSON", "The body is not UTF-8 encoded JSON."
         if size > self._max_body_bytes:

@@ -6,7 +6,6 @@ from whatsapp_integrations.adapters import audit_log, integrations_repository
 from whatsapp_integrations.adapters.database import Session
 from whatsapp_integrations.domain.caller import Caller
 from whatsapp_integrations.domain.credentials import MetaCredentials, token_fingerprint
-from whatsapp_integrations.domain.errors import PhoneNumberAlreadyConnected
 from whatsapp_integrations.domain.integration import Integration
 from whatsapp_integrations.domain.lifecycle import IntegrationStatus
 from whatsapp_integrations.services import Services
@@ -16,12 +15,12 @@ from whatsapp_integrations.usecases.secrets_storage import encrypt_secrets
 
 
 def create_integration(caller: Caller, name: str, credentials: MetaCredentials, services: Services) -> Integration:
-    """Validate live against Meta, then store the integration with its secrets encrypted."""
+    """Validate live against Meta, then store the integration with its secrets encrypted.
+
+    A phone number already used by a live integration is refused (409) only after the caller proved, with valid
+    credentials, that they can see it: otherwise any tenant could probe which numbers are connected.
+    """
     reject_malformed(credentials)
-    if services.database.in_transaction(
-        lambda session: integrations_repository.phone_number_in_use(session, credentials.phone_number_id)
-    ):
-        raise PhoneNumberAlreadyConnected()
     count_meta_call(caller, services)
     validated = validate_live(credentials, services.graph, services.clock())
     now = services.clock()

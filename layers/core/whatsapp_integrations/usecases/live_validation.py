@@ -82,12 +82,17 @@ def _call_graph_concurrently(credentials: MetaCredentials, graph: GraphClient) -
     return outcomes
 
 
+def _secret_refused(call: str, error: GraphError) -> bool:
+    """Graph refuses a wrong client secret with a 4xx and code 1 (otherwise a transient code), 100 or 101."""
+    return call == "app_secret" and error.http_status < 500 and error.code in (1, 100, 101, 190)
+
+
 def _raise_when_meta_unavailable(outcomes: dict[str, Any], now: datetime | None) -> None:
     waits = []
-    for outcome in outcomes.values():
+    for call, outcome in outcomes.items():
         if isinstance(outcome, GraphUnreachable):
             waits.append(_UNREACHABLE_RETRY_AFTER_SECONDS)
-        elif isinstance(outcome, GraphError):
+        elif isinstance(outcome, GraphError) and not _secret_refused(call, outcome):
             advice = advise(
                 outcome.code,
                 outcome.subcode,
@@ -111,6 +116,7 @@ def _problems_from_errors(outcomes: dict[str, Any], credentials: MetaCredentials
     for call, outcome in outcomes.items():
         if not isinstance(outcome, GraphError):
             continue
+        # Meta gives "appsecret_proof required/invalid" no code of its own (100), so only the message tells it.
         if outcome.mentions_appsecret_proof:
             if secret_refused:
                 continue  # a wrong secret makes every proof wrong; the app_secret problem says it once
@@ -137,10 +143,11 @@ def _proof_problem(credentials: MetaCredentials) -> ValidationProblem:
 
 
 def _problem_from_error(call: str, error: GraphError) -> ValidationProblem:
-    advice = advise(error.code, error.subcode, http_status=error.http_status, is_transient=error.is_transient)
-    field = "access_token" if advice.reauth_required else _FIELD_OF_CALL[call]
-    if call == "app_secret" and error.code in (1, 100, 101, 190):
+    if _secret_refused(call, error):
         advice = advise(101)
+    else:
+        advice = advise(error.code, error.subcode, http_status=error.http_status, is_transient=error.is_transient)
+    field = "access_token" if advice.reauth_required else _FIELD_OF_CALL[call]
     return ValidationProblem(
         field, advice.code, advice.message, advice.fix, error.code, error.subcode, error.fbtrace_id
     )

@@ -21,7 +21,9 @@ def encrypt_secrets(
 
 
 def decrypt_access_token(cipher: SecretCipher, tenant_id: str, integration_id: UUID, secrets: StoredSecrets) -> str:
-    return cipher.decrypt(secrets.access_token_ciphertext, SecretContext(tenant_id, integration_id, "access_token"))
+    return cipher.decrypt(
+        secrets.access_token_ciphertext, SecretContext(tenant_id, integration_id, "access_token"), secrets.kms_key_id
+    )
 
 
 def decrypt_app_secret(
@@ -29,4 +31,6 @@ def decrypt_app_secret(
 ) -> str | None:
     if secrets.app_secret_ciphertext is None:
         return None
-    return cipher.decrypt(secrets.app_secret_ciphertext, SecretContext(tenant_id, integration_id, "app_secret"))
+    return cipher.decrypt(
+        secrets.app_secret_ciphertext, SecretContext(tenant_id, integration_id, "app_secret"), secrets.kms_key_id
+    )

@@ -8,7 +8,7 @@ from whatsapp_integrations.adapters.database import Session
 from whatsapp_integrations.adapters.integrations_repository import StoredSecrets
 from whatsapp_integrations.domain.caller import Caller
 from whatsapp_integrations.domain.credentials import MetaCredentials, token_fingerprint
-from whatsapp_integrations.domain.errors import IntegrationNotFound, PhoneNumberAlreadyConnected, VersionMismatch
+from whatsapp_integrations.domain.errors import IntegrationNotFound, VersionMismatch
 from whatsapp_integrations.domain.integration import Integration
 from whatsapp_integrations.services import Services
 from whatsapp_integrations.usecases.live_validation import validate_live
@@ -58,12 +58,6 @@ def update_integration(
     updated = current
     if any(name in CREDENTIAL_FIELDS for name in changed):
         reject_malformed(after)
-        if after.phone_number_id != before.phone_number_id and services.database.in_transaction(
-            lambda session: integrations_repository.phone_number_in_use(
-                session, after.phone_number_id, except_id=integration_id
-            )
-        ):
-            raise PhoneNumberAlreadyConnected()
         count_meta_call(caller, services)
         validated = validate_live(after, services.graph, services.clock())
         updated = current.model_copy(
