@@ -1,0 +1,21 @@
+"""The cold-import baseline: a handler that only imports and sets up Powertools (Logger, Tracer, Metrics) and boto3.
+
+Every real handler pays at least this much; bench/cold_import.py reports each function as a multiple of it.
+"""
+
+from typing import Any
+
+import boto3  # noqa: F401 - its import cost is part of the baseline
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics(namespace="Bench")
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return {"statusCode": 200, "body": ""}
