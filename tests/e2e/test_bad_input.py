@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from local import graph_simulator as sim
 from tests.e2e.conftest import Api
@@ -105,3 +107,34 @@ def test_no_secret_is_ever_echoed(tenant_a: Api) -> None:
         assert answer.status_code < 500
         assert sim.VALID_TOKEN not in answer.text and sim.DEMO_APP_SECRET not in answer.text
         assert sim.EXPIRED_TOKEN not in answer.text
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    max_leaves=12,
+)
+form_fields = st.fixed_dictionaries(
+    {},
+    optional={
+        "name": json_values | st.text(max_size=200),
+        "phone_number_id": json_values | st.from_regex(r"[0-9+ ()-]{0,25}", fullmatch=True),
+        "waba_id": json_values | st.from_regex(r"[0-9]{0,22}", fullmatch=True),
+        "access_token": json_values | st.sampled_from([sim.VALID_TOKEN, sim.EXPIRED_TOKEN, "EAA", ""]),
+        "app_id": json_values,
+        "app_secret": json_values,
+    },
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=form_fields | json_values)
+def test_arbitrary_json_never_gets_a_500(tenant_a: Api, body: object) -> None:
+    # Given any JSON a careless or hostile client may send to the form's endpoints
+    for path in ("/integrations/whatsapp/validate", "/integrations/whatsapp"):
+        answer = tenant_a.post(path, json=body)
+        # Then the answer is a success or a documented problem, never a server error
+        assert answer.status_code in (200, 201, 400, 409, 413, 422, 429), answer.text
+        if answer.status_code >= 400:
+            assert answer.headers["content-type"] == "application/problem+json"
+            assert answer.json()["code"]
