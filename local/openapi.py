@@ -20,14 +20,23 @@ DESCRIPTION = (
 
 def generate() -> str:
     # Importing a function validates its settings; give harmless values, nothing is contacted.
-    os.environ.update({"KMS_KEY_ID": "alias/openapi", "DATABASE_URL": "postgresql://openapi@127.0.0.1:1/none",
-                       "POWERTOOLS_TRACE_DISABLED": "true", "AWS_DEFAULT_REGION": "us-east-1"})
+    os.environ.update(
+        {
+            "KMS_KEY_ID": "alias/openapi",
+            "DATABASE_URL": "postgresql://openapi@127.0.0.1:1/none",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+    )
     from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
     from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
     merge = OpenAPIMerge(
-        title="WhatsApp integrations API", version="1.0.0", description=DESCRIPTION,
-        security_schemes={"jwt": HTTPBearer(bearerFormat="JWT")}, security=[{"jwt": []}],
+        title="WhatsApp integrations API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        security_schemes={"jwt": HTTPBearer(bearerFormat="JWT")},
+        security=[{"jwt": []}],
     )
     for app_file in sorted((ROOT / "functions").glob("*/app.py")):
         if "build_api(" in app_file.read_text(encoding="utf-8"):
@@ -49,8 +58,15 @@ def main() -> int:
     if committed == fresh:
         print("docs/openapi.json is current")
         return 0
-    sys.stdout.writelines(difflib.unified_diff(committed.splitlines(True), fresh.splitlines(True),
-                                               "docs/openapi.json (committed)", "generated from the code", n=1))
+    sys.stdout.writelines(
+        difflib.unified_diff(
+            committed.splitlines(True),
+            fresh.splitlines(True),
+            "docs/openapi.json (committed)",
+            "generated from the code",
+            n=1,
+        )
+    )
     print("\ndocs/openapi.json is stale: run `make openapi` and commit it", file=sys.stderr)
     return 1
 
