@@ -11,7 +11,7 @@ export AWS_EC2_METADATA_DISABLED := true
 export PYTHONDONTWRITEBYTECODE := 1
 TENANT ?= tenant-demo
 
-.PHONY: dev test install tools lint typecheck validate openapi openapi-check unit integration e2e bench token build deploy clean
+.PHONY: dev test install tools lint typecheck validate openapi openapi-check unit integration e2e bench token build deploy redrive clean
 
 dev: install ## Run the local stack on http://127.0.0.1:3003 (Ctrl-C stops it)
 	$(PY) -m local.dev
@@ -65,6 +65,9 @@ bench: install ## Performance ratios against same-run baselines
 
 token: install ## A development JWT for the local stack: make token TENANT=acme
 	@$(PY) -m local.dev_tokens --tenant $(TENANT)
+
+redrive: install ## Move dead letters back: make redrive DLQ=<dead-letter queue url> QUEUE=<source queue url>
+	$(PY) -m local.redrive --dlq-url '$(DLQ)' --queue-url '$(QUEUE)'
 
 build: tools ## sam build (needs python3.13 on PATH for the arm64 layer, no Docker)
 	$(SAM) build --template template.yaml

@@ -6,11 +6,15 @@ import os
 import signal
 import threading
 
-from local.stack import StackConfig, start_stack
+from local.stack import LOCAL_EVOLUTION_KEY, StackConfig, start_stack
 
 
 def main() -> None:
-    config = StackConfig(graph_url=os.environ.get("GRAPH_API_BASE_URL") or None)
+    config = StackConfig(
+        graph_url=os.environ.get("GRAPH_API_BASE_URL") or None,
+        evolution_url=os.environ.get("EVOLUTION_URL") or None,
+        evolution_api_key=os.environ.get("EVOLUTION_API_KEY") or LOCAL_EVOLUTION_KEY,
+    )
     stack = start_stack(config)
     token = stack.tokens.issue("tenant-demo", "dev-user")
     print(

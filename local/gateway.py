@@ -104,18 +104,18 @@ class LambdaContext:
 class FunctionPool:
     """Loaded handler modules for one function; each is one 'execution environment'."""
 
-    def __init__(self, route: Route, size: int) -> None:
-        self.name = route.function_name
-        module_file, handler_name = route.handler.rsplit(".", 1)
+    def __init__(self, name: str, code_uri: Path, handler: str, size: int) -> None:
+        self.name = name
+        module_file, handler_name = handler.rsplit(".", 1)
         self._idle: queue.Queue[Handler] = queue.Queue()
         for index in range(size):
-            module = _load_module(route.code_uri / f"{module_file}.py", f"local_fn_{self.name}_{index}")
+            module = _load_module(code_uri / f"{module_file}.py", f"local_fn_{self.name}_{index}")
             self._idle.put(getattr(module, handler_name))
 
-    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
+    def invoke(self, event: dict[str, Any], request_id: str) -> dict[str, Any]:
         handler = self._idle.get()
         try:
-            return handler(event, LambdaContext(self.name, event["requestContext"]["requestId"]))
+            return handler(event, LambdaContext(self.name, request_id))
         finally:
             self._idle.put(handler)
 
@@ -146,7 +146,9 @@ class LocalGateway:
         pools: dict[str, FunctionPool] = {}
         for route in self.routes:
             if route.function_name not in pools:
-                pools[route.function_name] = FunctionPool(route, environments_per_function)
+                pools[route.function_name] = FunctionPool(
+                    route.function_name, route.code_uri, route.handler, environments_per_function
+                )
         self._pools = pools
         self._server = ThreadingHTTPServer((host, port), _request_handler(self))
         self._server.daemon_threads = True
@@ -195,7 +197,7 @@ class LocalGateway:
             path_parameters=match.groupdict(),
             claims=claims,
         )
-        result = self._pools[route.function_name].invoke(event)
+        result = self._pools[route.function_name].invoke(event, event["requestContext"]["requestId"])
         return _http_answer(result)
 
     def _verified_claims(self, headers: dict[str, str]) -> dict[str, Any] | None:

@@ -26,6 +26,7 @@ def generate() -> str:
             "DATABASE_URL": "postgresql://openapi@127.0.0.1:1/none",
             "POWERTOOLS_TRACE_DISABLED": "true",
             "AWS_DEFAULT_REGION": "us-east-1",
+            "PROVISIONING_QUEUE_URL": "http://127.0.0.1:1/queue/openapi",
         }
     )
     from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge

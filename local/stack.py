@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,12 +16,16 @@ import boto3
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 from local.dev_tokens import DevTokens
-from local.gateway import LocalGateway
+from local.evolution_simulator import EvolutionSimulator
+from local.gateway import FunctionPool, LocalGateway
 from local.graph_simulator import GraphSimulator
 from local.postgres import create_database, find_or_start_postgres
+from local.queues import QueuePoller, create_queues, queue_triggers
 
 ROOT = Path(__file__).resolve().parent.parent
 KMS_ALIAS = "alias/whatsapp-integrations-secrets"
+EVOLUTION_KEY_SECRET = "whatsapp-integrations/evolution-api-key"
+LOCAL_EVOLUTION_KEY = "local-evolution-key"
 
 
 @dataclass
@@ -28,9 +33,14 @@ class StackConfig:
     api_port: int = 3003
     graph_port: int = 3004
     moto_port: int = 3005
+    evolution_port: int = 3006
     database_name: str = "whatsapp_integrations_dev"
     state_dir: Path = ROOT / ".local"
     graph_url: str | None = None  # None: run the embedded Graph API simulator
+    evolution_url: str | None = None  # None: run the embedded Evolution API simulator
+    evolution_api_key: str = LOCAL_EVOLUTION_KEY
+    evolution_retry_base_seconds: float = 5.0
+    provisioning_retry_base_seconds: int = 2
     extra_environment: dict[str, str] = field(default_factory=dict)
     log: Callable[[str], None] = print
 
@@ -43,6 +53,9 @@ class LocalStack:
     graph_url: str
     tokens: DevTokens
     graph_simulator: GraphSimulator | None
+    evolution_url: str
+    evolution_simulator: EvolutionSimulator | None
+    queue_urls: dict[str, str]
     _stoppers: list[Callable[[], None]]
 
     def stop(self) -> None:
@@ -65,6 +78,12 @@ def create_kms_key() -> str:
     key_id: str = kms.create_key(Description="whatsapp-integrations local secrets")["KeyMetadata"]["KeyId"]
     kms.create_alias(AliasName=KMS_ALIAS, TargetKeyId=key_id)
     return key_id
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def start_stack(config: StackConfig) -> LocalStack:
@@ -102,11 +121,37 @@ def _start(config: StackConfig, stoppers: list[Callable[[], None]]) -> LocalStac
     else:
         config.log(f"graph: {graph_url}")
 
+    queue_urls = create_queues(ROOT / "template.yaml", boto3.client("sqs"))
+    config.log(f"moto (SQS): {', '.join(sorted(queue_urls))}")
+    evolution_simulator = None
+    evolution_url = config.evolution_url
+    if evolution_url is None:
+        evolution_simulator = EvolutionSimulator(
+            port=config.evolution_port,
+            api_key=config.evolution_api_key,
+            graph_url=graph_url,
+            retry_base_seconds=config.evolution_retry_base_seconds,
+        ).start()
+        stoppers.append(evolution_simulator.stop)
+        evolution_url = evolution_simulator.base_url
+        config.log(f"evolution: {evolution_url} (SIMULATOR of Evolution API 2.3.7; set EVOLUTION_URL for a real one)")
+    else:
+        config.log(f"evolution: {evolution_url}")
+    secret_arn = boto3.client("secretsmanager").create_secret(
+        Name=EVOLUTION_KEY_SECRET, SecretString=config.evolution_api_key
+    )["ARN"]
+    api_port = config.api_port or free_port()
+
     os.environ.update(
         {
             "DATABASE_URL": database_url,
             "KMS_KEY_ID": key_id,
             "GRAPH_API_BASE_URL": graph_url,
+            "PROVISIONING_QUEUE_URL": queue_urls["ProvisioningQueue"],
+            "EVOLUTION_BASE_URL": evolution_url,
+            "EVOLUTION_API_KEY_SECRET_ARN": secret_arn,
+            "EVOLUTION_WEBHOOK_URL": f"http://127.0.0.1:{api_port}/webhooks/evolution",
+            "PROVISIONING_RETRY_BASE_SECONDS": str(config.provisioning_retry_base_seconds),
             "POWERTOOLS_SERVICE_NAME": "whatsapp-integrations",
             "POWERTOOLS_METRICS_NAMESPACE": "WhatsAppIntegrations",
             "POWERTOOLS_TRACE_DISABLED": "true",
@@ -125,7 +170,23 @@ def _start(config: StackConfig, stoppers: list[Callable[[], None]]) -> LocalStac
     config.log(f"migrations applied: {', '.join(applied) or 'none (already current)'}")
 
     tokens = DevTokens(config.state_dir / "dev-jwt-key.pem")
-    gateway = LocalGateway(ROOT / "template.yaml", tokens, port=config.api_port, log=config.log).start()
+    gateway = LocalGateway(ROOT / "template.yaml", tokens, port=api_port, log=config.log).start()
     stoppers.append(gateway.stop)
     config.log(f"api: {gateway.url} ({len(gateway.routes)} routes from template.yaml)")
-    return LocalStack(gateway.url, database_url, moto_url, graph_url, tokens, simulator, stoppers)
+    for trigger in queue_triggers(ROOT / "template.yaml"):
+        pool = FunctionPool(trigger.function_name, trigger.code_uri, trigger.handler, size=1)
+        poller = QueuePoller(trigger, queue_urls[trigger.queue_logical_id], pool, config.log).start()
+        stoppers.append(poller.stop)
+        config.log(f"worker: {trigger.function_name} polls {trigger.queue_logical_id}")
+    return LocalStack(
+        gateway.url,
+        database_url,
+        moto_url,
+        graph_url,
+        tokens,
+        simulator,
+        evolution_url,
+        evolution_simulator,
+        queue_urls,
+        stoppers,
+    )

@@ -1,4 +1,4 @@
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from aws_lambda_powertools.event_handler import Response
@@ -7,25 +7,36 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from whatsapp_integrations.http.api import build_api, caller, if_match_version
 from whatsapp_integrations.http.problems import openapi_problem_responses
-from whatsapp_integrations.http.routes import INTEGRATIONS_PATH
+from whatsapp_integrations.http.routes import INTEGRATIONS_PATH, status_response
+from whatsapp_integrations.http.schemas import ConnectionStatusResponse
 from whatsapp_integrations.observability import logger, metrics, tracer
 from whatsapp_integrations.services import default_services
 from whatsapp_integrations.settings import get_settings
 from whatsapp_integrations.usecases.delete_integration import delete_integration
 
 settings = get_settings()
+settings.require("provisioning_queue_url")
 app = build_api(settings)
 
 
 @app.delete(
     f"{INTEGRATIONS_PATH}/<integration_id>",
-    summary="Remove an integration (If-Match optional); its audit trail is kept",
+    summary="Remove an integration (If-Match optional): 204 at once, or 202 while its Evolution instance is removed",
     tags=["integrations"],
-    responses={204: {"description": "Deleted"}, **openapi_problem_responses(400, 403, 404, 412, 503)},
+    responses={
+        202: {"description": "Deprovisioning first; the integration disappears when it is done"},
+        204: {"description": "Deleted"},
+        **openapi_problem_responses(400, 403, 404, 409, 412, 503),
+    },
 )
-def delete(integration_id: UUID) -> Response[None]:
-    delete_integration(caller(app, settings), integration_id, if_match_version(app, required=False), default_services())
-    return Response(status_code=204)
+def delete(integration_id: UUID) -> Response[ConnectionStatusResponse | None]:
+    requested = delete_integration(
+        caller(app, settings), integration_id, if_match_version(app, required=False), default_services()
+    )
+    if requested is None:
+        return Response(status_code=204)
+    # Response is invariant in its body type; the 202 body is one of the two documented shapes.
+    return cast(Response[ConnectionStatusResponse | None], status_response(requested.integration, [], accepted=True))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

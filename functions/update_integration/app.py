@@ -16,6 +16,7 @@ from whatsapp_integrations.settings import get_settings
 from whatsapp_integrations.usecases.update_integration import IntegrationChanges, update_integration
 
 settings = get_settings()
+settings.require("provisioning_queue_url")
 app = build_api(settings)
 
 

@@ -10,6 +10,14 @@ from local.postgres import drop_database, find_or_start_postgres
 from local.stack import LocalStack, StackConfig, start_stack
 from tests.conftest import ROOT
 
+# Fast retries and a short Evolution timeout keep the fault-injection tests quick.
+E2E_ENVIRONMENT = {
+    "META_CALLS_PER_MINUTE": "1000",
+    "EVOLUTION_TIMEOUT_SECONDS": "1.5",
+    "PROVISIONING_RETRY_BASE_SECONDS": "1",
+    "PROVISIONING_RETRY_MAX_SECONDS": "2",
+}
+
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[LocalStack]:
@@ -18,11 +26,13 @@ def stack() -> Iterator[LocalStack]:
     admin_url = find_or_start_postgres(ROOT / ".local")  # before the stack points DATABASE_URL at its own database
     started = start_stack(
         StackConfig(
+            evolution_port=0,
+            evolution_retry_base_seconds=0.2,
             api_port=0,
             graph_port=0,
             moto_port=0,
             database_name=name,
-            extra_environment={"META_CALLS_PER_MINUTE": "1000"},
+            extra_environment=E2E_ENVIRONMENT,
             log=lambda _: None,
         )
     )
@@ -77,3 +87,5 @@ def _free_demo_numbers(stack: LocalStack) -> None:
     connection.close()
     if stack.graph_simulator is not None:
         stack.graph_simulator.reset()
+    if stack.evolution_simulator is not None:
+        stack.evolution_simulator.reset()

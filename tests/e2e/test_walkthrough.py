@@ -59,7 +59,8 @@ def test_the_readme_walkthrough(tenant_a: Api, stack: LocalStack) -> None:
     assert stale.status_code == 412 and stale.headers["etag"] == '"2"'
 
     # Delete, then it is gone
-    assert tenant_a.delete(path).status_code == 204
+    deleted = tenant_a.delete(path)
+    assert deleted.status_code == 204, deleted.text
     assert tenant_a.get(path).status_code == 404
 
     # The audit trail was written for every change

@@ -35,6 +35,11 @@ def functions(services: Services, migrated: Settings) -> Iterator[dict[str, Modu
             "GRAPH_API_BASE_URL": str(migrated.graph_api_base_url),
             "META_CALLS_PER_MINUTE": "1000",
             "POWERTOOLS_TRACE_DISABLED": "true",
+            # Read at import; these samples never reach the queue or Evolution (see test_connection.py for that)
+            "PROVISIONING_QUEUE_URL": "http://127.0.0.1:1/queue/samples",
+            "EVOLUTION_BASE_URL": "http://127.0.0.1:1",
+            "EVOLUTION_API_KEY_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:samples",
+            "EVOLUTION_WEBHOOK_URL": "http://127.0.0.1:1/webhooks/evolution",
         }
     )
     get_settings.cache_clear()

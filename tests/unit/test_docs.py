@@ -14,6 +14,7 @@ import local.graph_simulator as graph_simulator
 from tests.conftest import ROOT
 from whatsapp_integrations.domain.errors import DomainError
 from whatsapp_integrations.domain.meta_errors import CODES, TOKEN_SUBCODES
+from whatsapp_integrations.domain.provisioning import PROVISIONING_ERRORS
 
 PACKAGE = ROOT / "layers" / "core" / "whatsapp_integrations"
 DOCS = ROOT / "docs"
@@ -238,7 +239,7 @@ def scanned_codes() -> tuple[set[str], list[str]]:
 
 
 def produced_codes() -> set[str]:
-    catalogue = {advice.code for advice in (*CODES.values(), *TOKEN_SUBCODES.values())}
+    catalogue = {advice.code for advice in (*CODES.values(), *TOKEN_SUBCODES.values())} | set(PROVISIONING_ERRORS)
     domain = {subclass.code for subclass in _subclasses(DomainError)}
     return catalogue | domain | scanned_codes()[0]
 

@@ -15,8 +15,8 @@ pytestmark = pytest.mark.unit
 
 TEMPLATE_PATH = ROOT / "template.yaml"
 FUNCTION_TYPE = "AWS::Serverless::Function"
-DECRYPTING_FUNCTIONS = {"UpdateIntegrationFunction"}
-ENCRYPTING_FUNCTIONS = {"CreateIntegrationFunction", "UpdateIntegrationFunction"}
+DECRYPTING_FUNCTIONS = {"UpdateIntegrationFunction", "ProvisionerFunction"}
+ENCRYPTING_FUNCTIONS = {"CreateIntegrationFunction", "UpdateIntegrationFunction", "ProvisionerFunction"}
 # SAM policy templates that grant KMS actions, and what they grant.
 KMS_POLICY_TEMPLATES = {"KMSDecryptPolicy": ["kms:Decrypt"], "KMSEncryptPolicy": ["kms:Encrypt"]}
 Template = dict[str, Any]
@@ -161,15 +161,9 @@ def test_secrets_key_rotates_and_has_its_alias(template: Template) -> None:
     assert {"AliasName": "alias/whatsapp-integrations-secrets", "TargetKeyId": {"Ref": "SecretsKey"}} in aliases
 
 
-def test_every_queueless_function_logs_to_a_group_with_retention(template: Template) -> None:
-    # Given the functions that do not consume a queue
-    queueless = {
-        name: fn
-        for name, fn in functions(template).items()
-        if not any(event["Type"] == "SQS" for event in (fn["Properties"].get("Events") or {}).values())
-    }
-
-    for name, function in queueless.items():
+def test_every_function_logs_to_a_group_with_retention(template: Template) -> None:
+    # Given every function, API handlers and queue workers alike
+    for name, function in functions(template).items():
         # When its log group is followed from LoggingConfig
         reference = function["Properties"].get("LoggingConfig", {}).get("LogGroup")
         assert isinstance(reference, dict) and "Ref" in reference, f"{name} has no explicit log group"
@@ -209,7 +203,7 @@ def test_api_functions_wait_for_the_database_migrations(template: Template) -> N
     }
 
 
-def test_only_the_update_function_can_decrypt(template: Template) -> None:
+def test_only_the_update_function_and_the_provisioner_can_decrypt(template: Template) -> None:
     # Given every statement each function is granted
     granted = {name: list(statements(template, fn)) for name, fn in functions(template).items()}
 

@@ -32,11 +32,27 @@ class Settings(BaseSettings):
     max_request_body_bytes: Annotated[int, Field(ge=1024, le=1_048_576)] = 16_384
     aws_region: str = "us-east-1"
 
+    # Provisioning through Evolution API (connect, disconnect, delete)
+    provisioning_queue_url: str | None = None
+    evolution_base_url: HttpUrl | None = None
+    evolution_api_key_secret_arn: str | None = Field(default=None, description="Secrets Manager secret: the global key")
+    evolution_webhook_url: HttpUrl | None = Field(default=None, description="Where Evolution posts its webhooks")
+    evolution_timeout_seconds: Annotated[float, Field(gt=0, le=25)] = 10.0
+    provisioning_max_attempts: Annotated[int, Field(ge=1, le=50)] = 8
+    provisioning_retry_base_seconds: Annotated[int, Field(ge=1, le=900)] = 10
+    provisioning_retry_max_seconds: Annotated[int, Field(ge=1, le=43_200)] = 900
+
     @model_validator(mode="after")
     def _database_is_configured(self) -> Settings:
         if self.database_url is None and not (self.db_host and self.db_name and self.db_user):
             raise ValueError("set DATABASE_URL, or DB_HOST, DB_NAME and DB_USER")
         return self
+
+    def require(self, *names: str) -> None:
+        """A function that needs optional settings checks them at cold start, with a message naming them."""
+        missing = [name.upper() for name in names if getattr(self, name) in (None, "")]
+        if missing:
+            raise ValueError(f"missing settings: {', '.join(missing)}")
 
     @property
     def graph_root(self) -> str:

@@ -79,14 +79,22 @@ class GraphClient:
             headers={},
         )
 
-    def _get(self, path: str, access_token: str, app_secret: str | None, params: dict[str, str]) -> dict[str, Any]:
+    def subscribe_app(self, waba_id: str, access_token: str, app_secret: str | None) -> None:
+        """Subscribe the token's app to the WABA's webhooks (idempotent); without it no event reaches the app."""
+        self._get(f"{waba_id}/subscribed_apps", access_token, app_secret, {}, method="POST")
+
+    def _get(
+        self, path: str, access_token: str, app_secret: str | None, params: dict[str, str], method: str = "GET"
+    ) -> dict[str, Any]:
         if app_secret:
             params = {**params, "appsecret_proof": appsecret_proof(access_token, app_secret)}
-        return self._request(path, params=params, headers={"Authorization": f"Bearer {access_token}"})
+        return self._request(path, params=params, headers={"Authorization": f"Bearer {access_token}"}, method=method)
 
-    def _request(self, path: str, *, params: dict[str, str], headers: dict[str, str]) -> dict[str, Any]:
+    def _request(
+        self, path: str, *, params: dict[str, str], headers: dict[str, str], method: str = "GET"
+    ) -> dict[str, Any]:
         try:
-            response = self._http.get(f"{self._root}/{path}", params=params, headers=headers)
+            response = self._http.request(method, f"{self._root}/{path}", params=params, headers=headers)
         except httpx.HTTPError as error:
             raise GraphUnreachable(f"{type(error).__name__} calling Graph") from None
         try:

@@ -1,4 +1,4 @@
-"""Integrations in PostgreSQL. Every statement is scoped to one tenant except the global phone-number guard."""
+"""Integrations in PostgreSQL. Every statement is scoped to one tenant; only the phone-number index spans tenants."""
 
 from __future__ import annotations
 
@@ -12,13 +12,15 @@ from pg8000.exceptions import DatabaseError
 
 from whatsapp_integrations.adapters.database import Row, Session, sqlstate
 from whatsapp_integrations.domain.errors import PhoneNumberAlreadyConnected
-from whatsapp_integrations.domain.integration import Integration
+from whatsapp_integrations.domain.integration import Integration, StatusChange
 from whatsapp_integrations.domain.lifecycle import IntegrationStatus
+from whatsapp_integrations.domain.provisioning import IntegrationError
 
 _UNIQUE_VIOLATION = "23505"
 _COLUMNS = """id, tenant_id, name, phone_number_id, waba_id, app_id, token_fingerprint,
     app_secret_ciphertext IS NOT NULL AS has_app_secret, status, phone_profile, token_facts, warnings, version,
-    created_at, updated_at, status_changed_at"""
+    created_at, updated_at, status_changed_at, last_error, evolution_instance_name, evolution_state, last_checked_at,
+    pending_operation"""
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,7 @@ class StoredSecrets:
     access_token_ciphertext: bytes
     app_secret_ciphertext: bytes | None
     kms_key_id: str
+    webhook_secret_ciphertext: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -77,14 +80,19 @@ def get(session: Session, tenant_id: str, integration_id: UUID) -> Integration |
 
 def get_for_update(session: Session, tenant_id: str, integration_id: UUID) -> tuple[Integration, StoredSecrets] | None:
     row = session.fetch_one(
-        f"""SELECT {_COLUMNS}, access_token_ciphertext, app_secret_ciphertext, kms_key_id FROM integrations
-            WHERE tenant_id = :tenant_id AND id = :id AND deleted_at IS NULL FOR UPDATE""",
+        f"""SELECT {_COLUMNS}, access_token_ciphertext, app_secret_ciphertext, kms_key_id, webhook_secret_ciphertext
+            FROM integrations WHERE tenant_id = :tenant_id AND id = :id AND deleted_at IS NULL FOR UPDATE""",
         tenant_id=tenant_id,
         id=integration_id,
     )
     if row is None:
         return None
-    secrets = StoredSecrets(row.pop("access_token_ciphertext"), row.pop("app_secret_ciphertext"), row.pop("kms_key_id"))
+    secrets = StoredSecrets(
+        row.pop("access_token_ciphertext"),
+        row.pop("app_secret_ciphertext"),
+        row.pop("kms_key_id"),
+        row.pop("webhook_secret_ciphertext"),
+    )
     return _integration(row), secrets
 
 
@@ -164,3 +172,99 @@ def _integration(row: Row) -> Integration:
 def _raise_if_phone_number_taken(error: DatabaseError) -> None:
     if sqlstate(error) == _UNIQUE_VIOLATION:
         raise PhoneNumberAlreadyConnected() from None
+
+
+def transition(
+    session: Session,
+    integration: Integration,
+    *,
+    allowed_from: frozenset[IntegrationStatus],
+    to: IntegrationStatus,
+    reason: str,
+    correlation_id: str | None,
+    error: IntegrationError | None = None,
+    pending_operation: str | None = None,
+    evolution: dict[str, Any] | None = None,
+) -> Integration | None:
+    """Move to `to` only from one of `allowed_from`, in one conditional update, and record the change.
+
+    Returns None when the row was not in an allowed status (another request got there first).
+    """
+    evolution = evolution or {}
+    row = session.fetch_one(
+        f"""UPDATE integrations SET status = :to, status_changed_at = CASE WHEN status = :to THEN status_changed_at
+                ELSE now() END,
+                last_error = CAST(:error AS jsonb), pending_operation = :pending_operation,
+                evolution_instance_name = CASE WHEN :clear_instance THEN NULL
+                    ELSE COALESCE(:instance_name, evolution_instance_name) END,
+                evolution_instance_id = CASE WHEN :clear_instance THEN NULL
+                    ELSE COALESCE(:instance_id, evolution_instance_id) END,
+                evolution_state = CASE WHEN :clear_instance THEN NULL ELSE COALESCE(:state, evolution_state) END,
+                last_checked_at = COALESCE(:checked_at, last_checked_at),
+                version = version + 1, updated_at = now()
+            WHERE tenant_id = :tenant_id AND id = :id AND deleted_at IS NULL AND status = ANY(:allowed_from)
+            RETURNING {_COLUMNS}""",
+        to=to.value,
+        error=error.model_dump_json() if error else None,
+        pending_operation=pending_operation,
+        instance_name=evolution.get("instance_name"),
+        instance_id=evolution.get("instance_id"),
+        state=evolution.get("state"),
+        checked_at=evolution.get("checked_at"),
+        clear_instance=bool(evolution.get("clear")),
+        tenant_id=integration.tenant_id,
+        id=integration.id,
+        allowed_from=sorted(status.value for status in allowed_from),
+    )
+    if row is None:
+        return None
+    session.execute(
+        """INSERT INTO integration_status_history (tenant_id, integration_id, from_status, to_status, reason, error,
+               correlation_id) VALUES (:tenant_id, :id, :from_status, :to_status, :reason, CAST(:error AS jsonb),
+               :correlation_id)""",
+        tenant_id=integration.tenant_id,
+        id=integration.id,
+        from_status=integration.status.value,
+        to_status=to.value,
+        reason=reason,
+        error=error.model_dump_json() if error else None,
+        correlation_id=correlation_id,
+    )
+    return _integration(row)
+
+
+def store_webhook_secret(
+    session: Session, tenant_id: str, integration_id: UUID, secret_hash: str, ciphertext: bytes
+) -> None:
+    session.execute(
+        "UPDATE integrations SET webhook_secret_hash = :secret_hash, webhook_secret_ciphertext = :ciphertext "
+        "WHERE tenant_id = :tenant_id AND id = :id AND deleted_at IS NULL",
+        secret_hash=secret_hash,
+        ciphertext=ciphertext,
+        tenant_id=tenant_id,
+        id=integration_id,
+    )
+
+
+def status_history(session: Session, tenant_id: str, integration_id: UUID, limit: int) -> list[StatusChange]:
+    rows = session.fetch(
+        """SELECT from_status, to_status, reason, error, correlation_id, occurred_at FROM integration_status_history
+           WHERE tenant_id = :tenant_id AND integration_id = :id ORDER BY id DESC LIMIT :limit""",
+        tenant_id=tenant_id,
+        id=integration_id,
+        limit=limit,
+    )
+    return [StatusChange.model_validate(row) for row in rows]
+
+
+def set_pending_operation(session: Session, integration: Integration, operation: str) -> Integration | None:
+    row = session.fetch_one(
+        f"""UPDATE integrations SET pending_operation = :operation, version = version + 1, updated_at = now()
+            WHERE tenant_id = :tenant_id AND id = :id AND deleted_at IS NULL AND status = :status
+            RETURNING {_COLUMNS}""",
+        operation=operation,
+        tenant_id=integration.tenant_id,
+        id=integration.id,
+        status=integration.status.value,
+    )
+    return _integration(row) if row else None

@@ -54,6 +54,21 @@ class VersionMismatch(DomainError):
         self.current_version = current_version
 
 
+class InvalidState(DomainError):
+    code = "invalid_state"
+
+    def __init__(self, action: str, status: str) -> None:
+        super().__init__(f"Cannot {action} an integration that is {status}. Wait for it to settle, then retry.")
+        self.status = status
+
+
+class QueueUnavailable(DomainError):
+    code = "queue_unavailable"
+
+    def __init__(self) -> None:
+        super().__init__("The request could not be queued; nothing changed. Retry shortly.")
+
+
 class PreconditionRequired(DomainError):
     code = "precondition_required"
 

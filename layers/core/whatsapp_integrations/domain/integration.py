@@ -8,6 +8,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from whatsapp_integrations.domain.lifecycle import IntegrationStatus
+from whatsapp_integrations.domain.provisioning import IntegrationError
 
 
 class PhoneProfile(BaseModel):
@@ -77,3 +78,21 @@ class Integration(BaseModel):
     created_at: datetime
     updated_at: datetime
     status_changed_at: datetime
+    last_error: IntegrationError | None = None
+    evolution_instance_name: str | None = None
+    evolution_state: str | None = None
+    last_checked_at: datetime | None = None
+    pending_operation: str | None = None
+
+
+class StatusChange(BaseModel):
+    """One transition in an integration's status history."""
+
+    model_config = ConfigDict(frozen=True)
+
+    from_status: IntegrationStatus
+    to_status: IntegrationStatus
+    reason: str
+    error: IntegrationError | None = None
+    correlation_id: str | None = None
+    occurred_at: datetime

@@ -28,3 +28,8 @@ ALLOWED_TRANSITIONS: dict[IntegrationStatus, frozenset[IntegrationStatus]] = {
 
 def can_transition(current: IntegrationStatus, target: IntegrationStatus) -> bool:
     return target in ALLOWED_TRANSITIONS[current]
+
+
+def sources_of(target: IntegrationStatus) -> frozenset[IntegrationStatus]:
+    """Every status from which `target` may be reached."""
+    return frozenset(status for status, targets in ALLOWED_TRANSITIONS.items() if target in targets)

@@ -33,6 +33,8 @@ _DOMAIN_STATUS: dict[type[errors.DomainError], tuple[int, str]] = {
     errors.PhoneNumberAlreadyConnected: (409, "Phone number already connected"),
     errors.VersionMismatch: (412, "Stale version"),
     errors.PreconditionRequired: (428, "If-Match required"),
+    errors.InvalidState: (409, "Invalid state"),
+    errors.QueueUnavailable: (503, "Queue unavailable"),
     errors.CredentialsRejected: (422, "Credentials rejected"),
     errors.RateLimited: (429, "Too many requests"),
     errors.MetaUnavailable: (503, "Meta unavailable"),
@@ -139,7 +141,7 @@ def _register_error_handlers(app: APIGatewayHttpResolver) -> None:
         retry_after = getattr(error, "retry_after_seconds", None)
         if retry_after is not None:
             headers["Retry-After"] = str(retry_after)
-        elif isinstance(error, errors.DatabaseUnavailable):
+        elif isinstance(error, errors.DatabaseUnavailable | errors.QueueUnavailable):
             headers["Retry-After"] = "5"
         if isinstance(error, errors.VersionMismatch):
             headers["ETag"] = etag(error.current_version)
@@ -159,6 +161,8 @@ def _register_error_handlers(app: APIGatewayHttpResolver) -> None:
     @app.exception_handler(RequestValidationError)
     def invalid_request(error: RequestValidationError) -> Response[Any]:
         details = list(error.errors())
+        if any(tuple(detail.get("loc", ()))[:1] == ("response",) for detail in details):
+            return _internal_error(error, request_id())  # our answer broke its own schema: our bug, not the client's
         if any(detail.get("type") == "json_invalid" for detail in details):
             return problem_response(
                 400, "malformed_json", "Malformed JSON", "The body is not valid JSON.", request_id=request_id()
@@ -234,14 +238,18 @@ def _register_error_handlers(app: APIGatewayHttpResolver) -> None:
 
     @app.exception_handler(Exception)
     def unexpected(error: Exception) -> Response[Any]:
-        logger.exception("unexpected error", extra={"error_type": type(error).__name__})
-        return problem_response(
-            500,
-            "internal_error",
-            "Internal error",
-            "Something went wrong on our side. Retry later, and quote the request_id.",
-            request_id=request_id(),
-        )
+        return _internal_error(error, request_id())
+
+
+def _internal_error(error: Exception, request_id: str | None) -> Response[Any]:
+    logger.exception("unexpected error", extra={"error_type": type(error).__name__})
+    return problem_response(
+        500,
+        "internal_error",
+        "Internal error",
+        "Something went wrong on our side. Retry later, and quote the request_id.",
+        request_id=request_id,
+    )
 
 
 def _item_from_pydantic(detail: dict[str, Any]) -> ProblemItem:

@@ -14,10 +14,12 @@ from whatsapp_integrations.domain.integration import (
     Integration,
     IntegrationWarning,
     PhoneProfile,
+    StatusChange,
     TokenFacts,
     ValidatedCredentials,
 )
 from whatsapp_integrations.domain.lifecycle import IntegrationStatus
+from whatsapp_integrations.domain.provisioning import IntegrationError
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 MetaId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
@@ -106,6 +108,39 @@ class IntegrationResponse(BaseModel):
     @classmethod
     def of(cls, integration: Integration) -> IntegrationResponse:
         return cls.model_validate(integration.model_dump())
+
+
+class EvolutionInstanceView(BaseModel):
+    instance_name: str | None = Field(description="The Evolution API instance serving this integration")
+    state: str | None = Field(description="Evolution's connection state at the last check (open, close)")
+
+
+class ConnectionStatusResponse(BaseModel):
+    id: UUID
+    status: IntegrationStatus
+    status_changed_at: datetime
+    pending_operation: str | None = Field(description="connect, disconnect, delete or reprovision while under way")
+    last_error: IntegrationError | None = Field(description="The last failure, with the fix")
+    evolution: EvolutionInstanceView
+    last_checked_at: datetime | None = Field(description="When Evolution and Meta were last checked")
+    version: int
+    history: list[StatusChange] = Field(description="Recent transitions, newest first")
+
+    @classmethod
+    def of(cls, integration: Integration, history: list[StatusChange]) -> ConnectionStatusResponse:
+        return cls(
+            id=integration.id,
+            status=integration.status,
+            status_changed_at=integration.status_changed_at,
+            pending_operation=integration.pending_operation,
+            last_error=integration.last_error,
+            evolution=EvolutionInstanceView(
+                instance_name=integration.evolution_instance_name, state=integration.evolution_state
+            ),
+            last_checked_at=integration.last_checked_at,
+            version=integration.version,
+            history=history,
+        )
 
 
 class IntegrationListResponse(BaseModel):

@@ -6,18 +6,35 @@ from whatsapp_integrations.adapters import audit_log, integrations_repository
 from whatsapp_integrations.adapters.database import Session
 from whatsapp_integrations.domain.caller import Caller
 from whatsapp_integrations.domain.errors import IntegrationNotFound, VersionMismatch
+from whatsapp_integrations.domain.integration import Integration
+from whatsapp_integrations.domain.lifecycle import IntegrationStatus
 from whatsapp_integrations.services import Services
+from whatsapp_integrations.usecases.connection_requests import Requested, request_delete
+
+_NOTHING_PROVISIONED = (IntegrationStatus.VALIDATED, IntegrationStatus.DISCONNECTED)
 
 
-def delete_integration(caller: Caller, integration_id: UUID, expected_version: int | None, services: Services) -> None:
-    """Soft delete: the row stays for the audit trail, but no route shows it and its phone number is free again."""
+def needs_deprovisioning(integration: Integration) -> bool:
+    return integration.status not in _NOTHING_PROVISIONED or integration.evolution_instance_name is not None
 
-    def remove(session: Session) -> None:
+
+def delete_integration(
+    caller: Caller, integration_id: UUID, expected_version: int | None, services: Services
+) -> Requested | None:
+    """Remove an integration that owns nothing in Evolution now (None); otherwise deprovision it first (Requested).
+
+    The removal is a soft delete: no route shows the row again, its phone number is free, its audit trail stays.
+    """
+
+    def remove(session: Session) -> Integration | None:
         found = integrations_repository.get_for_update(session, caller.tenant_id, integration_id)
         if found is None:
             raise IntegrationNotFound()
-        if expected_version is not None and found[0].version != expected_version:
-            raise VersionMismatch(found[0].version)
+        integration = found[0]
+        if expected_version is not None and integration.version != expected_version:
+            raise VersionMismatch(integration.version)
+        if needs_deprovisioning(integration):
+            return integration
         integrations_repository.soft_delete(session, caller.tenant_id, integration_id)
         audit_log.record(
             session,
@@ -26,7 +43,10 @@ def delete_integration(caller: Caller, integration_id: UUID, expected_version: i
             actor=caller.actor,
             action="integration.deleted",
             request_id=caller.request_id,
-            details={"phone_number_id": found[0].phone_number_id, "status": found[0].status.value},
+            details={"phone_number_id": integration.phone_number_id, "status": integration.status.value},
         )
+        return None
 
-    services.database.in_transaction(remove)
+    if services.database.in_transaction(remove) is None:
+        return None
+    return request_delete(caller, integration_id, services)

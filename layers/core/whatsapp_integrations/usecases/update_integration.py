@@ -8,9 +8,11 @@ from whatsapp_integrations.adapters.database import Session
 from whatsapp_integrations.adapters.integrations_repository import StoredSecrets
 from whatsapp_integrations.domain.caller import Caller
 from whatsapp_integrations.domain.credentials import MetaCredentials, token_fingerprint
-from whatsapp_integrations.domain.errors import IntegrationNotFound, VersionMismatch
+from whatsapp_integrations.domain.errors import IntegrationNotFound, InvalidState, VersionMismatch
 from whatsapp_integrations.domain.integration import Integration
+from whatsapp_integrations.domain.lifecycle import IntegrationStatus
 from whatsapp_integrations.services import Services
+from whatsapp_integrations.usecases.connection_requests import request_reprovision
 from whatsapp_integrations.usecases.live_validation import validate_live
 from whatsapp_integrations.usecases.meta_call_guard import count_meta_call, reject_malformed
 from whatsapp_integrations.usecases.secrets_storage import (
@@ -20,6 +22,8 @@ from whatsapp_integrations.usecases.secrets_storage import (
 )
 
 CREDENTIAL_FIELDS = ("phone_number_id", "waba_id", "access_token", "app_id", "app_secret")
+# What an Evolution instance was created with; changing one of them means re-creating the instance.
+EVOLUTION_FIELDS = ("phone_number_id", "waba_id", "access_token")
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,8 @@ def update_integration(
     new_name = changes.values.get("name") or current.name
     changed = ["name"] if new_name != current.name else []
     if any(name in changes.values for name in CREDENTIAL_FIELDS):
+        if current.status in (IntegrationStatus.CONNECTING, IntegrationStatus.DISCONNECTING):
+            raise InvalidState("change the credentials of", current.status.value)
         stored_token = decrypt_access_token(services.cipher, caller.tenant_id, integration_id, secrets)
         stored_secret = decrypt_app_secret(services.cipher, caller.tenant_id, integration_id, secrets)
         before = MetaCredentials(current.phone_number_id, current.waba_id, stored_token, current.app_id, stored_secret)
@@ -77,9 +83,12 @@ def update_integration(
                 services.cipher, caller.tenant_id, integration_id, after.access_token, after.app_secret
             )
     updated = updated.model_copy(update={"name": new_name})
-    return services.database.in_transaction(
+    stored = services.database.in_transaction(
         lambda session: _store(session, caller, updated, secrets, expected_version, changed)
     )
+    if stored.evolution_instance_name is not None and any(name in EVOLUTION_FIELDS for name in changed):
+        return request_reprovision(caller, stored, services)
+    return stored
 
 
 def _read(

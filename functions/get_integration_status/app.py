@@ -1,0 +1,40 @@
+from typing import Annotated, Any
+from uuid import UUID
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from whatsapp_integrations.http.api import build_api, caller
+from whatsapp_integrations.http.problems import openapi_problem_responses
+from whatsapp_integrations.http.routes import INTEGRATIONS_PATH, status_response
+from whatsapp_integrations.http.schemas import ConnectionStatusResponse
+from whatsapp_integrations.observability import logger, metrics, tracer
+from whatsapp_integrations.services import default_services
+from whatsapp_integrations.settings import get_settings
+from whatsapp_integrations.usecases.get_connection_status import get_connection_status
+
+settings = get_settings()
+app = build_api(settings)
+
+
+@app.get(
+    f"{INTEGRATIONS_PATH}/<integration_id>/status",
+    summary="Connection status: state, when it changed, the last error with its fix, the Evolution instance",
+    tags=["connection"],
+    responses=openapi_problem_responses(400, 403, 404, 503),
+)
+def get_status(
+    integration_id: UUID,
+    history: Annotated[int, Query(ge=0, le=50, description="How many recent transitions to include")] = 10,
+) -> Response[ConnectionStatusResponse]:
+    status = get_connection_status(caller(app, settings), integration_id, default_services(), history=history)
+    return status_response(status.integration, status.history, accepted=False)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)
