@@ -18,7 +18,8 @@ settings = get_settings()
 settings.require(
     "provisioning_queue_url", "evolution_base_url", "evolution_api_key_secret_arn", "evolution_webhook_url"
 )
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch whose records all failed is still a partial-failure answer: the retries are already scheduled.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def retry_delay_seconds(attempt: int, retry_after: int | None) -> int:

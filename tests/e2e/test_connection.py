@@ -7,6 +7,7 @@ import threading
 import time
 from typing import Any
 
+import boto3
 import httpx
 import pytest
 
@@ -169,3 +170,56 @@ def test_another_tenant_cannot_connect_disconnect_or_read_status(tenant_a: Api, 
         answer = tenant_b.request(method, f"/integrations/whatsapp/{integration['id']}/{suffix}")
         assert answer.status_code == 404 and answer.json()["code"] == "integration_not_found"
     assert tenant_a.get(f"/integrations/whatsapp/{integration['id']}/status").json()["status"] == "validated"
+
+
+def test_after_the_retry_budget_it_is_error_and_the_message_is_dead_lettered(tenant_a: Api, stack: LocalStack) -> None:
+    # Given Evolution keeps failing with 5xx for longer than the retry budget (8 attempts by default)
+    evolution = stack.evolution_simulator
+    assert evolution is not None
+    evolution.fail_next("/instance/create", 503, count=1000)
+    integration = create(tenant_a)
+    # When the tenant connects
+    tenant_a.post(f"/integrations/whatsapp/{integration['id']}/connect")
+    # Then it ends in error saying the retries ran out, and the message waits in the dead-letter queue
+    settled = wait_for(tenant_a, integration["id"], SETTLED, timeout=60)
+    assert settled["status"] == "error", settled
+    assert settled["last_error"]["code"] == "provisioning_retries_exhausted"
+    assert "HTTP 503" in settled["last_error"]["message"]  # the last underlying error is named
+    sqs = boto3.client("sqs")
+    deadline = time.monotonic() + 15
+    while True:
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=stack.queue_urls["ProvisioningDeadLetterQueue"], AttributeNames=["ApproximateNumberOfMessages"]
+        )["Attributes"]
+        if int(attributes["ApproximateNumberOfMessages"]) >= 1:
+            break
+        assert time.monotonic() < deadline, "the message did not reach the dead-letter queue"
+        time.sleep(0.2)
+    evolution.reset()
+    # And once the cause is gone, connecting again works
+    assert tenant_a.post(f"/integrations/whatsapp/{integration['id']}/connect").status_code == 202
+    assert wait_for(tenant_a, integration["id"], SETTLED)["status"] == "connected"
+
+
+def test_new_credentials_on_a_connected_integration_re_provision_the_instance(tenant_a: Api, stack: LocalStack) -> None:
+    # Given a connected integration
+    integration = create(tenant_a)
+    tenant_a.post(f"/integrations/whatsapp/{integration['id']}/connect")
+    connected = wait_for(tenant_a, integration["id"], SETTLED)
+    first = instance_of(stack, integration["id"])
+    assert first is not None and first["token"] == sim.VALID_TOKEN
+    # When the tenant puts a new token
+    new_token = sim.VALID_TOKEN[:-4] + "NEW1"
+    answer = tenant_a.put(
+        f"/integrations/whatsapp/{integration['id']}",
+        json={"access_token": new_token},
+        headers={"If-Match": f'"{connected["version"]}"'},
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "connecting"
+    # Then the instance is re-created with the new token, and the history says why
+    settled = wait_for(tenant_a, integration["id"], SETTLED)
+    assert settled["status"] == "connected", settled
+    second = instance_of(stack, integration["id"])
+    assert second is not None and second["token"] == new_token and second["id"] != first["id"]
+    assert "credentials changed" in settled["history"][1]["reason"]

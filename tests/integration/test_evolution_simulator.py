@@ -28,6 +28,7 @@ CUSTOMER = "5511999990000"
 DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
 ENVELOPE_KEYS = {"event", "instance", "data", "destination", "date_time", "server_url", "apikey"}
 BASE = 0.05
+JWT_KEY = "s3cret-of-at-least-32-bytes-0123456789"
 
 
 # ------------------------------------------------------------------------------- webhook receiver
@@ -897,7 +898,7 @@ def test_send_template_and_its_per_message_status_webhook(
 
 def test_jwt_key_header_becomes_a_bearer_jwt(client: httpx.Client, receiver: Receiver) -> None:
     # Given: an instance whose webhook headers carry a jwt_key
-    create(client, webhook=hook(receiver, "SEND_MESSAGE", headers={"jwt_key": "s3cret", "X-Tenant": "t1"}))
+    create(client, webhook=hook(receiver, "SEND_MESSAGE", headers={"jwt_key": JWT_KEY, "X-Tenant": "t1"}))
 
     # When: an event is delivered
     client.post("/message/sendText/tenant1-wa", json={"number": CUSTOMER, "text": "Hello"})
@@ -906,7 +907,7 @@ def test_jwt_key_header_becomes_a_bearer_jwt(client: httpx.Client, receiver: Rec
     request = receiver.wait_for(1)[0]
     assert "jwt_key" not in request.headers
     scheme, token = request.headers["authorization"].split(" ")
-    claims = jwt.decode(token, "s3cret", algorithms=["HS256"])
+    claims = jwt.decode(token, JWT_KEY, algorithms=["HS256"])
     assert scheme == "Bearer"
     assert (claims["app"], claims["action"], claims["exp"] - claims["iat"]) == ("evolution", "webhook", 600)
     assert request.headers["x-tenant"] == "t1"

@@ -64,6 +64,7 @@ def provision(message: ProvisioningMessage, services: Services, *, attempt: int)
         work = _load(message, services)
         if work is None:
             return
+        logger.info("provisioning", extra={"attempt": attempt, "status": work.integration.status.value})
         try:
             if message.operation in (Operation.CONNECT, Operation.REPROVISION):
                 _connect(work, services)
@@ -279,6 +280,7 @@ def _finish(
         if moved is None:
             logger.info("status changed meanwhile; result not recorded")
             return
+        logger.info("provisioning done", extra={"status": target.value})
         audit_log.record(
             session,
             tenant_id=moved.tenant_id,
