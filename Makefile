@@ -62,6 +62,7 @@ bench: install ## Performance ratios against same-run baselines
 	$(PY) -m bench.cold_import
 	$(PY) -m bench.api_latency
 	$(PY) -m bench.list_scaling
+	$(PY) -m bench.connect_flow
 
 token: install ## A development JWT for the local stack: make token TENANT=acme
 	@$(PY) -m local.dev_tokens --tenant $(TENANT)

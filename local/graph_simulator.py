@@ -11,6 +11,7 @@ Routes:
 * ``GET /oauth/access_token?grant_type=client_credentials&client_id=...&client_secret=...``
 * ``GET /{phone_number_id}?fields=...`` and ``GET /{waba_id}?fields=...``
 * ``GET /{waba_id}/phone_numbers?fields=...&limit=N&after=CURSOR`` (default limit 25)
+* ``POST /{phone_number_id}/messages`` (a wamid for every send; kept in ``sent_messages``)
 * ``GET|POST|DELETE /{waba_id}/subscribed_apps`` (in-memory state per WABA; the callback
   verification handshake that Meta runs on ``override_callback_uri`` is not simulated)
 
@@ -477,6 +478,7 @@ class GraphSimulator:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, latency_seconds: float = 0.0) -> None:
         self.latency_seconds = latency_seconds
         self.calls: list[tuple[str, str]] = []
+        self.sent_messages: list[dict[str, str]] = []
         self._host = host
         self._lock = threading.Lock()
         self._failures: list[Callable[[], _GraphError]] = []
@@ -518,9 +520,10 @@ class GraphSimulator:
             self.calls.clear()
 
     def reset(self) -> None:
-        """Simulator-only: forget calls, queued failures, profile changes and subscriptions."""
+        """Simulator-only: forget calls, sent messages, queued failures, profile changes and subscriptions."""
         with self._lock:
             self.calls.clear()
+            self.sent_messages.clear()
             self._failures.clear()
             self._phones = _initial_phones()
             self._overrides.clear()
@@ -602,6 +605,8 @@ class GraphSimulator:
                 return {"GET": partial(self._node, kind, node_id)}
             case (waba_id, "phone_numbers"):
                 return {"GET": partial(self._phone_numbers, kind, waba_id)}
+            case (phone_id, "messages"):
+                return {"POST": partial(self._send_message, kind, phone_id)}
             case (waba_id, "subscribed_apps"):
                 return {
                     "GET": partial(self._subscribed_apps, kind, waba_id),
@@ -641,6 +646,22 @@ class GraphSimulator:
         node_type = _WABA_NODE if node_id in _WABAS else _PHONE_NODE
         node = _WABAS[node_id] if node_type == _WABA_NODE else self._phone_view(node_id)
         return _select(node, _requested_fields(request.query.get("fields"), _DEFAULT_FIELDS[node_type]), node_type)
+
+    def _send_message(self, kind: _Kind, phone_id: str, request: _Request) -> JsonObject:
+        """Cloud API send: a wamid for every accepted message (what Evolution's sendText relays)."""
+        self._require_visible(kind, request.method, phone_id, _PHONE_OWNERS.keys())
+        body = request.body
+        recipient = body.get("to")
+        if body.get("messaging_product") != "whatsapp" or not isinstance(recipient, str) or not recipient:
+            raise _invalid_parameter("The parameters messaging_product and to are required")
+        wamid = "wamid." + "".join(secrets.choice(_TRACE_ALPHABET) for _ in range(28))
+        with self._lock:
+            self.sent_messages.append({"phone_number_id": phone_id, "to": recipient, "wamid": wamid})
+        return {
+            "messaging_product": "whatsapp",
+            "contacts": [{"input": recipient, "wa_id": recipient}],
+            "messages": [{"id": wamid}],
+        }
 
     def _phone_view(self, phone_id: str) -> JsonObject:
         with self._lock:

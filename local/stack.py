@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ import boto3
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 from local.dev_tokens import DevTokens
+from local.domain_events import DomainEventTap
 from local.evolution_simulator import EvolutionSimulator
 from local.gateway import FunctionPool, LocalGateway
 from local.graph_simulator import GraphSimulator
@@ -25,6 +27,8 @@ from local.queues import QueuePoller, create_queues, queue_triggers
 ROOT = Path(__file__).resolve().parent.parent
 KMS_ALIAS = "alias/whatsapp-integrations-secrets"
 EVOLUTION_KEY_SECRET = "whatsapp-integrations/evolution-api-key"
+WEBHOOK_HMAC_KEY_SECRET = "whatsapp-integrations/webhook-hmac-key"
+EVENT_BUS_NAME = "whatsapp-integrations-domain-events"
 LOCAL_EVOLUTION_KEY = "local-evolution-key"
 
 
@@ -56,6 +60,7 @@ class LocalStack:
     evolution_url: str
     evolution_simulator: EvolutionSimulator | None
     queue_urls: dict[str, str]
+    domain_events: DomainEventTap
     _stoppers: list[Callable[[], None]]
 
     def stop(self) -> None:
@@ -140,6 +145,11 @@ def _start(config: StackConfig, stoppers: list[Callable[[], None]]) -> LocalStac
     secret_arn = boto3.client("secretsmanager").create_secret(
         Name=EVOLUTION_KEY_SECRET, SecretString=config.evolution_api_key
     )["ARN"]
+    hmac_key_arn = boto3.client("secretsmanager").create_secret(
+        Name=WEBHOOK_HMAC_KEY_SECRET, SecretString=secrets.token_urlsafe(48)
+    )["ARN"]
+    domain_events = DomainEventTap(EVENT_BUS_NAME, config.log).start()
+    stoppers.append(domain_events.stop)
     api_port = config.api_port or free_port()
 
     os.environ.update(
@@ -150,6 +160,8 @@ def _start(config: StackConfig, stoppers: list[Callable[[], None]]) -> LocalStac
             "PROVISIONING_QUEUE_URL": queue_urls["ProvisioningQueue"],
             "EVOLUTION_BASE_URL": evolution_url,
             "EVOLUTION_API_KEY_SECRET_ARN": secret_arn,
+            "WEBHOOK_HMAC_KEY_SECRET_ARN": hmac_key_arn,
+            "EVENT_BUS_NAME": EVENT_BUS_NAME,
             "EVOLUTION_WEBHOOK_URL": f"http://127.0.0.1:{api_port}/webhooks/evolution",
             "PROVISIONING_RETRY_BASE_SECONDS": str(config.provisioning_retry_base_seconds),
             "POWERTOOLS_SERVICE_NAME": "whatsapp-integrations",
@@ -188,5 +200,6 @@ def _start(config: StackConfig, stoppers: list[Callable[[], None]]) -> LocalStac
         evolution_url,
         evolution_simulator,
         queue_urls,
+        domain_events,
         stoppers,
     )

@@ -40,6 +40,7 @@ def functions(services: Services, migrated: Settings) -> Iterator[dict[str, Modu
             "EVOLUTION_BASE_URL": "http://127.0.0.1:1",
             "EVOLUTION_API_KEY_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:samples",
             "EVOLUTION_WEBHOOK_URL": "http://127.0.0.1:1/webhooks/evolution",
+            "WEBHOOK_HMAC_KEY_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:samples",
         }
     )
     get_settings.cache_clear()

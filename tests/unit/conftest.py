@@ -16,6 +16,7 @@ os.environ.setdefault("PROVISIONING_QUEUE_URL", "http://127.0.0.1:1/queue/unit")
 os.environ.setdefault("EVOLUTION_BASE_URL", "http://127.0.0.1:1")
 os.environ.setdefault("EVOLUTION_API_KEY_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:000000000000:secret:unit")
 os.environ.setdefault("EVOLUTION_WEBHOOK_URL", "http://127.0.0.1:1/webhooks/evolution")
+os.environ.setdefault("WEBHOOK_HMAC_KEY_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:000000000000:secret:unit")
 # Without credentials botocore asks the instance metadata service: a network call, and not a loopback one.
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "unit")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "unit")

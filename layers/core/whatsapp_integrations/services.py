@@ -13,6 +13,7 @@ import httpx
 
 from whatsapp_integrations.adapters.database import Database
 from whatsapp_integrations.adapters.database_connection import connection_factory
+from whatsapp_integrations.adapters.domain_events import DomainEvents
 from whatsapp_integrations.adapters.graph_client import GraphClient
 from whatsapp_integrations.adapters.provisioning_queue import ProvisioningQueue
 from whatsapp_integrations.adapters.secret_cipher import SecretCipher
@@ -39,12 +40,25 @@ class Services:
     clock: Callable[[], datetime] = utc_now
     provisioning_queue: ProvisioningQueue | None = None
     evolution_factory: Callable[[], EvolutionClient] | None = None
+    domain_events: DomainEvents | None = None
 
     @property
     def queue(self) -> ProvisioningQueue:
         if self.provisioning_queue is None:
             raise NotConfigured("PROVISIONING_QUEUE_URL is not set")
         return self.provisioning_queue
+
+    def webhook_hmac_key(self) -> bytes:
+        """The server-side key of the token HMAC (Secrets Manager, cached by Powertools parameters)."""
+        if not self.settings.webhook_hmac_key_secret_arn:
+            raise NotConfigured("WEBHOOK_HMAC_KEY_SECRET_ARN is not set")
+        from aws_lambda_powertools.utilities import parameters
+
+        return str(parameters.get_secret(self.settings.webhook_hmac_key_secret_arn, max_age=300)).encode()
+
+    def publish(self, detail_type: str, detail: dict[str, object]) -> None:
+        if self.domain_events is not None:
+            self.domain_events.publish(detail_type, detail)
 
     def evolution(self) -> EvolutionClient:
         """A client with the current global key (Secrets Manager, cached by Powertools parameters)."""
@@ -67,6 +81,11 @@ def build_services(settings: Settings) -> Services:
         graph=GraphClient(http, settings.graph_root),
         provisioning_queue=queue,
         evolution_factory=_evolution_factory(settings),
+        domain_events=(
+            DomainEvents(boto3.client("events", region_name=settings.aws_region), settings.event_bus_name)
+            if settings.event_bus_name
+            else None
+        ),
     )
 
 

@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     provisioning_retry_base_seconds: Annotated[int, Field(ge=1, le=900)] = 10
     provisioning_retry_max_seconds: Annotated[int, Field(ge=1, le=43_200)] = 900
 
+    # Evolution's webhooks and the domain events they cause
+    webhook_hmac_key_secret_arn: str | None = Field(
+        default=None, description="Secrets Manager secret: the key of the token HMAC that checks `apikey`"
+    )
+    event_bus_name: str | None = None
+    max_webhook_body_bytes: Annotated[int, Field(ge=1024, le=6_291_456)] = 262_144
+
     @model_validator(mode="after")
     def _database_is_configured(self) -> Settings:
         if self.database_url is None and not (self.db_host and self.db_name and self.db_user):

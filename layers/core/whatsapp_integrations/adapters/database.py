@@ -73,6 +73,30 @@ class Database:
             except _Reopen:
                 return self._attempt(work, last_attempt=True)
 
+    def autocommit(self, work: Callable[[Session], T]) -> T:
+        """Run `work` without a transaction, each statement committing on its own: one round trip per statement.
+
+        Only for work whose statements are idempotent (upserts, inserts that ignore conflicts): a dropped
+        connection makes the whole of `work` run once more on a new connection.
+        """
+        with self._lock:
+            for attempt in (1, 2):
+                try:
+                    connection = self._open()
+                except Exception as error:
+                    if attempt == 2:
+                        raise DatabaseUnavailable() from error
+                    continue
+                try:
+                    return work(Session(connection))
+                except Exception as error:
+                    if not is_connection_error(error):
+                        raise
+                    self._discard()
+                    if attempt == 2:
+                        raise DatabaseUnavailable() from error
+            raise AssertionError("unreachable")
+
     def close(self) -> None:
         with self._lock:
             self._discard()

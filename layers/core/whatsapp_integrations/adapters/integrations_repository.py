@@ -246,6 +246,15 @@ def store_webhook_secret(
     )
 
 
+def store_token_hmac(session: Session, tenant_id: str, integration_id: UUID, token_hmac: str) -> None:
+    session.execute(
+        "UPDATE integrations SET token_hmac = :token_hmac WHERE tenant_id = :tenant_id AND id = :id",
+        token_hmac=token_hmac,
+        tenant_id=tenant_id,
+        id=integration_id,
+    )
+
+
 def status_history(session: Session, tenant_id: str, integration_id: UUID, limit: int) -> list[StatusChange]:
     rows = session.fetch(
         """SELECT from_status, to_status, reason, error, correlation_id, occurred_at FROM integration_status_history

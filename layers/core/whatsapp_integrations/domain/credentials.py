@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 from dataclasses import dataclass
 
@@ -33,6 +34,12 @@ def token_fingerprint(access_token: str) -> str:
     """A display handle that tells tokens apart without revealing them: last 4 characters and a short hash."""
     digest = hashlib.sha256(access_token.encode()).hexdigest()[:8]
     return f"…{access_token[-4:]} (sha256:{digest})"
+
+
+def token_hmac(key: bytes, access_token: str) -> str:
+    """Full-length keyed hash of the token, checked against the `apikey` of Evolution's global webhook. Unlike the
+    display fingerprint it cannot be brute-forced without the server-side key."""
+    return hmac.new(key, access_token.encode(), hashlib.sha256).hexdigest()
 
 
 def check_locally(credentials: MetaCredentials) -> list[ValidationProblem]:

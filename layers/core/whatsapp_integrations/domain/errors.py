@@ -62,6 +62,24 @@ class InvalidState(DomainError):
         self.status = status
 
 
+class MalformedWebhook(DomainError):
+    code = "malformed_webhook"
+
+
+class WebhookUnauthenticated(DomainError):
+    code = "webhook_unauthenticated"
+
+    def __init__(self) -> None:
+        super().__init__("The webhook proves neither the integration's webhook secret nor its token.")
+
+
+class MessageNotFound(DomainError):
+    code = "message_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("No message with this WhatsApp message id (wamid) was recorded for this integration.")
+
+
 class QueueUnavailable(DomainError):
     code = "queue_unavailable"
 

@@ -18,9 +18,12 @@ class Operation(StrEnum):
     REPROVISION = "reprovision"
 
 
+INSTANCE_NAME_PREFIX = "wa-"
+
+
 def instance_name_for(integration_id: UUID) -> str:
     """Deterministic, so every retry of a connect addresses the same Evolution instance."""
-    return f"wa-{integration_id}"
+    return f"{INSTANCE_NAME_PREFIX}{integration_id}"
 
 
 class IntegrationError(BaseModel):
@@ -84,6 +87,10 @@ PROVISIONING_ERRORS: dict[str, tuple[str, str]] = {
     "meta_subscription_failed": (
         "Meta refused to subscribe the app to the WhatsApp Business Account.",
         "Check that the system user has the WhatsApp account assigned with full control.",
+    ),
+    "instance_removed_outside": (
+        "The WhatsApp gateway instance was deleted outside this service.",
+        "Click Connect again to create it anew.",
     ),
     "provisioning_retries_exhausted": (
         "Connecting kept failing and was given up.",

@@ -34,6 +34,9 @@ _DOMAIN_STATUS: dict[type[errors.DomainError], tuple[int, str]] = {
     errors.VersionMismatch: (412, "Stale version"),
     errors.PreconditionRequired: (428, "If-Match required"),
     errors.InvalidState: (409, "Invalid state"),
+    errors.MalformedWebhook: (400, "Malformed webhook"),
+    errors.WebhookUnauthenticated: (401, "Unauthenticated webhook"),
+    errors.MessageNotFound: (404, "Message not found"),
     errors.QueueUnavailable: (503, "Queue unavailable"),
     errors.CredentialsRejected: (422, "Credentials rejected"),
     errors.RateLimited: (429, "Too many requests"),
@@ -90,8 +93,8 @@ class IntegrationsResolver(APIGatewayHttpResolver):
         return None
 
 
-def build_api(settings: Settings) -> IntegrationsResolver:
-    app = IntegrationsResolver(settings.max_request_body_bytes)
+def build_api(settings: Settings, *, max_body_bytes: int | None = None) -> IntegrationsResolver:
+    app = IntegrationsResolver(max_body_bytes or settings.max_request_body_bytes)
     _register_error_handlers(app)
     return app
 

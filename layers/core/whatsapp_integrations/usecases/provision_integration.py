@@ -24,6 +24,7 @@ from whatsapp_integrations.adapters.evolution_client import (
 from whatsapp_integrations.adapters.graph_client import GraphError, GraphUnreachable
 from whatsapp_integrations.adapters.integrations_repository import StoredSecrets
 from whatsapp_integrations.adapters.secret_cipher import SecretContext
+from whatsapp_integrations.domain.credentials import token_hmac
 from whatsapp_integrations.domain.integration import Integration
 from whatsapp_integrations.domain.lifecycle import IntegrationStatus
 from whatsapp_integrations.domain.meta_errors import advise
@@ -114,6 +115,13 @@ def _connect(work: Work, services: Services) -> None:
     integration, settings = work.integration, services.settings
     token = decrypt_access_token(services.cipher, integration.tenant_id, integration.id, work.secrets)
     app_secret = decrypt_app_secret(services.cipher, integration.tenant_id, integration.id, work.secrets)
+    if settings.webhook_hmac_key_secret_arn:
+        keyed_hash = token_hmac(services.webhook_hmac_key(), token)
+        services.database.in_transaction(
+            lambda session: integrations_repository.store_token_hmac(
+                session, integration.tenant_id, integration.id, keyed_hash
+            )
+        )
     webhook = WebhookConfig(
         url=str(settings.evolution_webhook_url),
         headers={WEBHOOK_SECRET_HEADER: _webhook_secret(work, services)},

@@ -1,0 +1,154 @@
+"""What Evolution's webhooks write: one idempotent statement per event, so the common path is one round trip."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from whatsapp_integrations.adapters.database import Session
+from whatsapp_integrations.domain.message_status import MessageStatus, rank
+
+
+@dataclass(frozen=True)
+class WebhookTarget:
+    """The integration an instance belongs to, with what proves a webhook is really from its Evolution config."""
+
+    integration_id: UUID
+    tenant_id: str
+    status: str
+    webhook_secret_hash: str | None
+    token_hmac: str | None
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    wamid: str
+    progress: MessageStatus
+    failed: bool
+    changed: bool  # False when this exact status was already recorded (a replay or a duplicate)
+
+
+@dataclass(frozen=True)
+class StatusSeen:
+    status: MessageStatus
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class MessageRecord:
+    wamid: str
+    recipient: str | None
+    sent_at: datetime | None
+    progress: MessageStatus
+    failed_at: datetime | None
+    updated_at: datetime
+    history: list[StatusSeen]
+
+
+def find_target(session: Session, integration_id: UUID) -> WebhookTarget | None:
+    row = session.fetch_one(
+        "SELECT id, tenant_id, status, webhook_secret_hash, token_hmac FROM integrations "
+        "WHERE id = :id AND deleted_at IS NULL",
+        id=integration_id,
+    )
+    if row is None:
+        return None
+    return WebhookTarget(row["id"], row["tenant_id"], row["status"], row["webhook_secret_hash"], row["token_hmac"])
+
+
+# The status row is the dedupe key; the message moves only when the row is new, progress only forward, and a
+# failure is stamped once and kept.
+_RECORD_STATUS = """
+WITH seen AS (
+    INSERT INTO whatsapp_message_statuses (integration_id, wamid, status) VALUES (:integration_id, :wamid, :status)
+    ON CONFLICT DO NOTHING
+    RETURNING received_at
+), applied AS (
+    INSERT INTO whatsapp_messages AS m (integration_id, tenant_id, wamid, progress, progress_rank, failed_at)
+    SELECT :integration_id, :tenant_id, :wamid, :progress, :progress_rank,
+           CASE WHEN :failed THEN received_at END
+    FROM seen
+    ON CONFLICT (integration_id, wamid) DO UPDATE SET
+        progress = CASE WHEN EXCLUDED.progress_rank > m.progress_rank THEN EXCLUDED.progress ELSE m.progress END,
+        progress_rank = GREATEST(EXCLUDED.progress_rank, m.progress_rank),
+        failed_at = COALESCE(m.failed_at, EXCLUDED.failed_at),
+        updated_at = now()
+    RETURNING progress, failed_at IS NOT NULL AS failed
+)
+SELECT progress, failed FROM applied
+"""
+
+
+def record_status(session: Session, target: WebhookTarget, wamid: str, status: MessageStatus) -> StatusChange:
+    failed = status == MessageStatus.FAILED
+    row = session.fetch_one(
+        _RECORD_STATUS,
+        integration_id=target.integration_id,
+        tenant_id=target.tenant_id,
+        wamid=wamid,
+        status=status.value,
+        progress=(MessageStatus.PENDING if failed else status).value,
+        progress_rank=max(rank(status), 0),
+        failed=failed,
+    )
+    if row is None:
+        return StatusChange(wamid, status, failed, changed=False)
+    return StatusChange(wamid, MessageStatus(row["progress"]), bool(row["failed"]), changed=True)
+
+
+def record_sent(
+    session: Session, target: WebhookTarget, wamid: str, recipient: str | None, sent_at: datetime | None
+) -> None:
+    """The outgoing message; a status that arrived first already created the row, so only fill in the blanks."""
+    session.execute(
+        """INSERT INTO whatsapp_messages AS m (integration_id, tenant_id, wamid, recipient, sent_at, progress,
+               progress_rank)
+           VALUES (:integration_id, :tenant_id, :wamid, :recipient, :sent_at, 'PENDING', 0)
+           ON CONFLICT (integration_id, wamid) DO UPDATE SET recipient = COALESCE(m.recipient, EXCLUDED.recipient),
+               sent_at = COALESCE(m.sent_at, EXCLUDED.sent_at)""",
+        integration_id=target.integration_id,
+        tenant_id=target.tenant_id,
+        wamid=wamid,
+        recipient=recipient,
+        sent_at=sent_at,
+    )
+
+
+def record_inbound(session: Session, target: WebhookTarget, contact: str, at: datetime) -> None:
+    session.execute(
+        """INSERT INTO contact_activity AS c (integration_id, contact, last_inbound_at)
+           VALUES (:integration_id, :contact, :at)
+           ON CONFLICT (integration_id, contact) DO UPDATE SET
+               last_inbound_at = GREATEST(c.last_inbound_at, EXCLUDED.last_inbound_at)""",
+        integration_id=target.integration_id,
+        contact=contact,
+        at=at,
+    )
+
+
+def find_message(session: Session, tenant_id: str, integration_id: UUID, wamid: str) -> MessageRecord | None:
+    row = session.fetch_one(
+        """SELECT wamid, recipient, sent_at, progress, failed_at, updated_at FROM whatsapp_messages
+           WHERE tenant_id = :tenant_id AND integration_id = :integration_id AND wamid = :wamid""",
+        tenant_id=tenant_id,
+        integration_id=integration_id,
+        wamid=wamid,
+    )
+    if row is None:
+        return None
+    history = session.fetch(
+        """SELECT status, received_at FROM whatsapp_message_statuses
+           WHERE integration_id = :integration_id AND wamid = :wamid ORDER BY received_at, status""",
+        integration_id=integration_id,
+        wamid=wamid,
+    )
+    return MessageRecord(
+        wamid=row["wamid"],
+        recipient=row["recipient"],
+        sent_at=row["sent_at"],
+        progress=MessageStatus(row["progress"]),
+        failed_at=row["failed_at"],
+        updated_at=row["updated_at"],
+        history=[StatusSeen(MessageStatus(entry["status"]), entry["received_at"]) for entry in history],
+    )

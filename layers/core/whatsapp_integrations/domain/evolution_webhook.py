@@ -1,0 +1,75 @@
+"""The envelope Evolution posts to our webhook (evolution-api-v2.md section 8), read defensively.
+
+`apikey` carries the tenant's Meta access token: it is taken out here, before anything can store, log or trace it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from whatsapp_integrations.domain.errors import MalformedWebhook
+from whatsapp_integrations.domain.provisioning import INSTANCE_NAME_PREFIX
+
+KNOWN_EVENTS = frozenset({"messages.update", "send.message", "messages.upsert", "instance.delete", "remove.instance"})
+
+
+@dataclass(frozen=True)
+class EvolutionWebhook:
+    event: str
+    instance: str
+    data: Any
+    apikey: str | None = field(default=None, repr=False)
+
+    @property
+    def integration_id(self) -> UUID | None:
+        """Our instances are named after the integration; any other name is not ours."""
+        if not self.instance.startswith(INSTANCE_NAME_PREFIX):
+            return None
+        try:
+            return UUID(self.instance.removeprefix(INSTANCE_NAME_PREFIX))
+        except ValueError:
+            return None
+
+    def text(self, *path: str) -> str | None:
+        """A string at `path` inside `data`, or None when any step is missing or of another type."""
+        value: Any = self.data
+        for key in path:
+            if not isinstance(value, dict):
+                return None
+            value = value.get(key)
+        return value if isinstance(value, str) and value else None
+
+    def number(self, *path: str) -> int | None:
+        value: Any = self.data
+        for key in path:
+            if not isinstance(value, dict):
+                return None
+            value = value.get(key)
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def parse_webhook(raw_body: str, event_from_path: str | None = None) -> EvolutionWebhook:
+    try:
+        envelope = json.loads(raw_body)
+    except (ValueError, RecursionError):
+        raise MalformedWebhook("the body is not JSON") from None
+    if not isinstance(envelope, dict):
+        raise MalformedWebhook("the body is not a JSON object")
+    apikey = envelope.pop("apikey", None)
+    event = envelope.get("event")
+    instance = envelope.get("instance")
+    if not isinstance(event, str) or not event:
+        if event_from_path is None:
+            raise MalformedWebhook("`event` is missing")
+        event = event_from_path.replace("-", ".")
+    if not isinstance(instance, str) or not instance:
+        raise MalformedWebhook("`instance` is missing")
+    return EvolutionWebhook(
+        event=event.strip().lower(),
+        instance=instance,
+        data=envelope.get("data"),
+        apikey=apikey if isinstance(apikey, str) else None,
+    )

@@ -1,0 +1,387 @@
+"""The Evolution webhook function against PostgreSQL: authentication, idempotence, ordering, and secret hygiene."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import importlib.util
+import io
+import json
+import logging
+import os
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
+from uuid import UUID, uuid4
+
+import boto3
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from local import graph_simulator as sim
+from local.gateway import LambdaContext, http_api_event
+from tests.conftest import ROOT
+from whatsapp_integrations.adapters import webhook_store
+from whatsapp_integrations.domain.caller import Caller
+from whatsapp_integrations.domain.credentials import MetaCredentials, token_hmac
+from whatsapp_integrations.observability import logger as app_logger
+from whatsapp_integrations.services import Services, default_services
+from whatsapp_integrations.settings import get_settings
+from whatsapp_integrations.usecases.create_integration import create_integration
+
+SECRET = "per-integration-webhook-secret-0123456789abcdef"
+HMAC_KEY = "server-side-hmac-key-for-tests"
+
+
+@pytest.fixture
+def webhook_function(services: Services, migrated: Any) -> Iterator[ModuleType]:
+    secret_arn = boto3.client("secretsmanager").create_secret(Name=f"hmac-{uuid4()}", SecretString=HMAC_KEY)["ARN"]
+    bus = f"bus-{uuid4().hex[:8]}"
+    boto3.client("events").create_event_bus(Name=bus)
+    saved = dict(os.environ)
+    os.environ.update(
+        {
+            "DATABASE_URL": migrated.database_url,
+            "KMS_KEY_ID": migrated.kms_key_id,
+            "GRAPH_API_BASE_URL": str(migrated.graph_api_base_url),
+            "WEBHOOK_HMAC_KEY_SECRET_ARN": secret_arn,
+            "EVENT_BUS_NAME": bus,
+            "POWERTOOLS_TRACE_DISABLED": "true",
+        }
+    )
+    get_settings.cache_clear()
+    default_services.cache_clear()
+    spec = importlib.util.spec_from_file_location("integration_webhook", ROOT / "functions/evolution_webhook/app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    yield module
+    default_services().database.close()
+    get_settings.cache_clear()
+    default_services.cache_clear()
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.fixture
+def connected(services: Services, caller: Caller) -> UUID:
+    """A connected integration whose Evolution instance we own (as the provisioner leaves it)."""
+    integration = create_integration(
+        caller, "Main", MetaCredentials(sim.DEMO_PHONE_NUMBER_IDS[0], sim.DEMO_WABA_ID, sim.VALID_TOKEN), services
+    )
+    services.database.in_transaction(
+        lambda session: session.execute(
+            "UPDATE integrations SET status = 'connected', evolution_instance_name = :name, "
+            "webhook_secret_hash = :hash, token_hmac = :token_hmac WHERE id = :id",
+            name=f"wa-{integration.id}",
+            hash=hashlib.sha256(SECRET.encode()).hexdigest(),
+            token_hmac=token_hmac(HMAC_KEY.encode(), sim.VALID_TOKEN),
+            id=integration.id,
+        )
+    )
+    return integration.id
+
+
+def post(
+    function: ModuleType,
+    envelope: Any,
+    *,
+    secret: str | None = SECRET,
+    raw: bytes | None = None,
+    path: str = "/webhooks/evolution",
+) -> tuple[int, dict[str, Any]]:
+    headers = {"content-type": "application/json"}
+    if secret is not None:
+        headers["x-webhook-secret"] = secret
+    body = raw if raw is not None else json.dumps(envelope).encode()
+    route = "POST /webhooks/evolution/{event}" if path.count("/") > 2 else "POST /webhooks/evolution"
+    event = http_api_event(route, "POST", path, headers=headers, body=body)
+    result = function.lambda_handler(event, LambdaContext("webhook", event["requestContext"]["requestId"]))
+    return result["statusCode"], json.loads(result["body"])
+
+
+def envelope(integration_id: UUID, event: str, data: Any, apikey: str | None = sim.VALID_TOKEN) -> dict[str, Any]:
+    return {
+        "event": event,
+        "instance": f"wa-{integration_id}",
+        "data": data,
+        "destination": "http://x",
+        "date_time": "2026-11-29T03:07:49.361Z",
+        "server_url": "http://evolution",
+        "apikey": apikey,
+    }
+
+
+def status(integration_id: UUID, wamid: str, value: str) -> dict[str, Any]:
+    return envelope(
+        integration_id,
+        "messages.update",
+        {
+            "messageId": "cm1",
+            "keyId": wamid,
+            "status": value,
+            "remoteJid": "5511999990000@s.whatsapp.net",
+            "fromMe": False,
+        },
+    )
+
+
+def database_text(services: Services) -> str:
+    """Every row of every table, as text."""
+    tables = services.database.in_transaction(
+        lambda session: session.fetch("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
+    )
+    rows = []
+    for table in (row["table_name"] for row in tables):
+        rows += services.database.in_transaction(
+            lambda session, t=table: session.fetch(f'SELECT t::text AS r FROM "{t}" t')
+        )
+    return " ".join(row["r"] for row in rows)
+
+
+def message(services: Services, caller: Caller, integration_id: UUID, wamid: str) -> webhook_store.MessageRecord:
+    found = services.database.in_transaction(
+        lambda session: webhook_store.find_message(session, caller.tenant_id, integration_id, wamid)
+    )
+    assert found is not None
+    return found
+
+
+def test_out_of_order_and_duplicated_statuses_end_in_the_right_state(
+    webhook_function: ModuleType, connected: UUID, services: Services, caller: Caller
+) -> None:
+    # Given a sent message, then its statuses out of order and duplicated, in both vocabularies
+    assert (
+        post(
+            webhook_function,
+            envelope(
+                connected,
+                "send.message",
+                {
+                    "key": {"fromMe": True, "id": "wamid.A", "remoteJid": "5511999990000@s.whatsapp.net"},
+                    "messageTimestamp": 1795921652,
+                    "status": "PENDING",
+                },
+            ),
+        )[0]
+        == 200
+    )
+    answers = [
+        post(webhook_function, status(connected, "wamid.A", value))[1]["result"]
+        for value in ("READ", "SERVER_ACK", "SENT", "DELIVERY_ACK", "READ", "DELIVERED")
+    ]
+    # Then duplicates change nothing, progress never moves back, and every status seen is in the history
+    assert answers == ["recorded", "recorded", "duplicate", "recorded", "duplicate", "duplicate"]
+    record = message(services, caller, connected, "wamid.A")
+    assert record.progress == "READ" and record.failed_at is None
+    assert record.recipient == "5511999990000" and record.sent_at is not None
+    assert sorted(seen.status for seen in record.history) == ["DELIVERED", "READ", "SENT"]
+
+
+def test_a_failure_is_kept_when_a_delivery_report_follows(
+    webhook_function: ModuleType, connected: UUID, services: Services, caller: Caller
+) -> None:
+    for value in ("SENT", "DELIVERED", "FAILED", "READ"):
+        post(webhook_function, status(connected, "wamid.F", value))
+    record = message(services, caller, connected, "wamid.F")
+    assert record.failed_at is not None and record.progress == "READ"
+    assert [seen.status for seen in record.history].count("FAILED") == 1
+
+
+def test_a_status_before_its_send_message_still_joins(
+    webhook_function: ModuleType, connected: UUID, services: Services, caller: Caller
+) -> None:
+    post(webhook_function, status(connected, "wamid.B", "DELIVERED"))
+    post(
+        webhook_function,
+        envelope(
+            connected,
+            "send.message",
+            {"key": {"id": "wamid.B", "remoteJid": "5511988887777@s.whatsapp.net"}, "messageTimestamp": 1795921600},
+        ),
+    )
+    record = message(services, caller, connected, "wamid.B")
+    assert (record.progress, record.recipient) == ("DELIVERED", "5511988887777")
+
+
+def test_an_inbound_message_records_when_the_contact_wrote_and_no_body(
+    webhook_function: ModuleType, connected: UUID, services: Services
+) -> None:
+    post(
+        webhook_function,
+        envelope(
+            connected,
+            "messages.upsert",
+            {
+                "key": {"id": "wamid.IN", "remoteJid": "5511977776666@s.whatsapp.net", "fromMe": False},
+                "message": {"conversation": "a private text"},
+                "messageTimestamp": 1795921800,
+            },
+        ),
+    )
+    rows = services.database.in_transaction(
+        lambda session: session.fetch(
+            "SELECT contact, last_inbound_at FROM contact_activity WHERE integration_id = :id", id=connected
+        )
+    )
+    assert [row["contact"] for row in rows] == ["5511977776666"]
+    assert "a private text" not in database_text(services)
+
+
+@pytest.mark.parametrize(
+    ("secret", "apikey", "expected"),
+    [
+        (SECRET, None, 200),  # instance webhook: the header
+        (None, sim.VALID_TOKEN, 200),  # global webhook: no headers, the token in apikey
+        ("wrong-secret", None, 401),
+        (None, None, 401),
+        (None, "EAADEMOVALIDTOKEN0000000000000000000000000001", 401),
+        (None, "…0000 (sha256:706c4b0c)", 401),  # the display fingerprint proves nothing
+    ],
+)
+def test_authentication(
+    webhook_function: ModuleType, connected: UUID, secret: str | None, apikey: str | None, expected: int
+) -> None:
+    code, body = post(
+        webhook_function,
+        envelope(connected, "messages.update", {"keyId": "wamid.Z", "status": "SENT"}, apikey),
+        secret=secret,
+    )
+    assert code == expected, body
+    if expected == 401:
+        assert body["code"] == "webhook_unauthenticated"
+
+
+def test_unknown_deleted_or_foreign_instances_get_200_and_are_dropped(
+    webhook_function: ModuleType, connected: UUID, services: Services
+) -> None:
+    for instance in (f"wa-{uuid4()}", "someone-else", "wa-not-a-uuid"):
+        code, body = post(webhook_function, {**status(connected, "wamid.U", "SENT"), "instance": instance})
+        assert (code, body["result"]) == (200, "ignored")
+    count = services.database.in_transaction(
+        lambda session: session.fetch_one("SELECT count(*) AS n FROM whatsapp_message_statuses WHERE wamid = 'wamid.U'")
+    )
+    assert count["n"] == 0
+
+
+def test_unknown_events_get_200(webhook_function: ModuleType, connected: UUID) -> None:
+    code, body = post(webhook_function, envelope(connected, "contacts.update", {"pushName": "Ana"}))
+    assert (code, body["result"]) == (200, "ignored")
+
+
+def test_the_by_events_path_form_is_accepted(
+    webhook_function: ModuleType, connected: UUID, services: Services, caller: Caller
+) -> None:
+    body = status(connected, "wamid.P", "SENT")
+    del body["event"]
+    assert post(webhook_function, body, path="/webhooks/evolution/messages-update")[0] == 200
+    assert message(services, caller, connected, "wamid.P").progress == "SENT"
+
+
+def test_an_instance_deleted_behind_our_back_marks_the_integration(
+    webhook_function: ModuleType, connected: UUID, services: Services, caller: Caller
+) -> None:
+    code, body = post(webhook_function, envelope(connected, "instance.delete", {"instanceName": "x"}))
+    assert (code, body["result"]) == (200, "recorded")
+    assert post(webhook_function, envelope(connected, "remove.instance", None))[1]["result"] == "ignored"
+    row = services.database.in_transaction(
+        lambda session: session.fetch_one(
+            "SELECT status, last_error->>'code' AS code FROM integrations WHERE id = :id", id=connected
+        )
+    )
+    assert (row["status"], row["code"]) == ("error", "instance_removed_outside")
+    actions = services.database.in_transaction(
+        lambda session: session.fetch(
+            "SELECT action FROM audit_events WHERE integration_id = :id ORDER BY id", id=connected
+        )
+    )
+    assert actions[-1]["action"] == "integration.instance_removed_outside"
+
+
+def test_the_token_in_apikey_reaches_no_table_and_no_log_line(
+    webhook_function: ModuleType, connected: UUID, services: Services
+) -> None:
+    # Given webhooks that all carry the token in apikey, including refused and malformed ones
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(app_logger.registered_formatter)
+    app_logger.addHandler(handler)
+    try:
+        post(webhook_function, status(connected, "wamid.T", "SENT"))
+        post(webhook_function, status(connected, "wamid.T", "SENT"), secret="wrong")
+        post(webhook_function, None, raw=b'{"apikey": "' + sim.VALID_TOKEN.encode() + b'", "event": ')
+        post(webhook_function, envelope(connected, "instance.delete", {}))
+    finally:
+        app_logger.removeHandler(handler)
+    # Then no table holds it, in any form, and no log line shows it
+    text = database_text(services)
+    for form in (sim.VALID_TOKEN, sim.VALID_TOKEN.encode().hex(), base64.b64encode(sim.VALID_TOKEN.encode()).decode()):
+        assert form not in text
+    assert stream.getvalue() and sim.VALID_TOKEN not in stream.getvalue()
+
+
+def test_status_changes_are_published_once(webhook_function: ModuleType, connected: UUID) -> None:
+    published: list[dict[str, Any]] = []
+    services = default_services()
+    assert services.domain_events is not None
+    original = services.domain_events.publish
+    services.domain_events.publish = lambda detail_type, detail: (
+        published.append(  # type: ignore[method-assign]
+            {"type": detail_type, **detail}
+        )
+        or original(detail_type, detail)
+    )
+    for value in ("SENT", "SENT", "DELIVERED", "SENT"):
+        post(webhook_function, status(connected, "wamid.E", value))
+    assert [(event["type"], event["reported"]) for event in published] == [
+        ("MessageStatusChanged", "SENT"),
+        ("MessageStatusChanged", "DELIVERED"),
+    ]
+
+
+hostile = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=40),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "event",
+                    "instance",
+                    "data",
+                    "apikey",
+                    "key",
+                    "id",
+                    "keyId",
+                    "status",
+                    "remoteJid",
+                    "messageTimestamp",
+                    "fromMe",
+                ]
+            ),
+            children,
+            max_size=6,
+        )
+    ),
+    max_leaves=15,
+)
+
+
+@settings(
+    max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    data=hostile,
+    event=st.sampled_from(
+        ["messages.update", "send.message", "messages.upsert", "instance.delete", "remove.instance", "x.y", ""]
+    ),
+    raw=st.binary(max_size=300),
+)
+def test_hostile_payloads_never_get_a_500(
+    webhook_function: ModuleType, connected: UUID, data: Any, event: str, raw: bytes
+) -> None:
+    for body in (envelope(connected, event, data), data):
+        code, answer = post(webhook_function, body)
+        assert code in (200, 400, 401), answer
+    assert post(webhook_function, None, raw=raw)[0] in (200, 400, 401)
