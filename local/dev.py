@@ -14,6 +14,7 @@ def main() -> None:
         graph_url=os.environ.get("GRAPH_API_BASE_URL") or None,
         evolution_url=os.environ.get("EVOLUTION_URL") or None,
         evolution_api_key=os.environ.get("EVOLUTION_API_KEY") or LOCAL_EVOLUTION_KEY,
+        evolution_webhook_url=os.environ.get("EVOLUTION_WEBHOOK_URL") or None,
     )
     stack = start_stack(config)
     token = stack.tokens.issue("tenant-demo", "dev-user")

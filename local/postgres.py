@@ -26,7 +26,7 @@ def find_or_start_postgres(state_dir: Path) -> str:
         return os.environ["DATABASE_URL"]
     if _answers(DEFAULT_URL):
         return DEFAULT_URL
-    return _start_private_cluster(state_dir / "postgres")
+    return start_private_cluster(state_dir / "postgres", PRIVATE_PORT)
 
 
 def create_database(admin_url: str, name: str, *, drop_first: bool = False) -> str:
@@ -105,8 +105,9 @@ def _as_postgres_user(command: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *command]
 
 
-def _start_private_cluster(data_root: Path) -> str:
-    url = f"postgresql://postgres@127.0.0.1:{PRIVATE_PORT}/postgres"
+def start_private_cluster(data_root: Path, port: int) -> str:
+    """A cluster of our own under `data_root` (created on first use), listening on 127.0.0.1:`port`."""
+    url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
     if _answers(url):
         return url
     binaries = _binaries()
@@ -130,12 +131,13 @@ def _start_private_cluster(data_root: Path) -> str:
                 str(data_root / "server.log"),
                 "-w",
                 "-o",
-                f"-p {PRIVATE_PORT} -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off",
+                f"-p {port} -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off",
                 "start",
             ]
         ),
         check=True,
-        capture_output=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 15
     while not _answers(url):
@@ -145,8 +147,39 @@ def _start_private_cluster(data_root: Path) -> str:
     return url
 
 
-def stop_private_cluster(state_dir: Path) -> None:
-    data = state_dir / "postgres" / "data"
+def postgres_binaries_installed() -> bool:
+    try:
+        _binaries()
+    except RuntimeError:
+        return False
+    return True
+
+
+def restart_private_cluster(data_root: Path) -> None:
+    """Fast restart: every open connection is dropped, as in a failover or a crash."""
+    # The server inherits pg_ctl's output: with a pipe (capture_output) run() would wait for it forever.
+    subprocess.run(
+        _as_postgres_user(
+            [
+                str(_binaries() / "pg_ctl"),
+                "-D",
+                str(data_root / "data"),
+                "-l",
+                str(data_root / "server.log"),
+                "-m",
+                "fast",
+                "-w",
+                "restart",
+            ]
+        ),
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def stop_private_cluster(data_root: Path) -> None:
+    data = data_root / "data"
     if (data / "postmaster.pid").exists():
         subprocess.run(
             _as_postgres_user([str(_binaries() / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"]),

@@ -43,6 +43,8 @@ class StackConfig:
     graph_url: str | None = None  # None: run the embedded Graph API simulator
     evolution_url: str | None = None  # None: run the embedded Evolution API simulator
     evolution_api_key: str = LOCAL_EVOLUTION_KEY
+    # Where Evolution posts webhooks; by default the local gateway (set it when Evolution runs elsewhere)
+    evolution_webhook_url: str | None = None
     evolution_retry_base_seconds: float = 5.0
     provisioning_retry_base_seconds: int = 2
     extra_environment: dict[str, str] = field(default_factory=dict)
@@ -162,7 +164,7 @@ def _start(config: StackConfig, stoppers: list[Callable[[], None]]) -> LocalStac
             "EVOLUTION_API_KEY_SECRET_ARN": secret_arn,
             "WEBHOOK_HMAC_KEY_SECRET_ARN": hmac_key_arn,
             "EVENT_BUS_NAME": EVENT_BUS_NAME,
-            "EVOLUTION_WEBHOOK_URL": f"http://127.0.0.1:{api_port}/webhooks/evolution",
+            "EVOLUTION_WEBHOOK_URL": config.evolution_webhook_url or f"http://127.0.0.1:{api_port}/webhooks/evolution",
             "PROVISIONING_RETRY_BASE_SECONDS": str(config.provisioning_retry_base_seconds),
             "POWERTOOLS_SERVICE_NAME": "whatsapp-integrations",
             "POWERTOOLS_METRICS_NAMESPACE": "WhatsAppIntegrations",

@@ -92,6 +92,10 @@ PROVISIONING_ERRORS: dict[str, tuple[str, str]] = {
         "The WhatsApp gateway instance was deleted outside this service.",
         "Click Connect again to create it anew.",
     ),
+    "provisioning_interrupted": (
+        "An unexpected error interrupted the work.",
+        "Nothing to do: it is retried. If it persists, contact support.",
+    ),
     "provisioning_retries_exhausted": (
         "Connecting kept failing and was given up.",
         "Check the last error, fix what it says, then click Connect again.",

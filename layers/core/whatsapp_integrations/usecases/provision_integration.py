@@ -60,7 +60,21 @@ class Work:
 
 
 def provision(message: ProvisioningMessage, services: Services, *, attempt: int) -> None:
-    """Carry out one queued operation. Raises TransientFailure when a later attempt may succeed."""
+    """Carry out one queued operation. Raises TransientFailure when a later attempt may succeed; on the last
+    attempt the integration is first moved to `error`, so nothing waits in `connecting` forever."""
+    try:
+        _provision(message, services, attempt)
+    except TransientFailure as transient:
+        _give_up_on_last_attempt(message, services, attempt, transient.error)
+        raise
+    except Exception as error:  # KMS, database, Secrets Manager: retried like any other transient failure
+        logger.exception("provisioning interrupted", extra={"error_type": type(error).__name__})
+        interrupted = provisioning_error("provisioning_interrupted", type(error).__name__)
+        _give_up_on_last_attempt(message, services, attempt, interrupted)
+        raise TransientFailure(interrupted) from None
+
+
+def _provision(message: ProvisioningMessage, services: Services, attempt: int) -> None:
     with _exclusive(services, message):
         work = _load(message, services)
         if work is None:
@@ -73,11 +87,20 @@ def provision(message: ProvisioningMessage, services: Services, *, attempt: int)
                 _deprovision(work, services)
         except PermanentFailure as failure:
             _fail(work, services, failure.error, reauth_required=failure.reauth_required)
-        except TransientFailure as failure:
-            if attempt >= services.settings.provisioning_max_attempts:
-                detail = f"Last error: {failure.error.message}"
-                _fail(work, services, provisioning_error("provisioning_retries_exhausted", detail))
-            raise
+
+
+def _give_up_on_last_attempt(
+    message: ProvisioningMessage, services: Services, attempt: int, last_error: IntegrationError
+) -> None:
+    if attempt < services.settings.provisioning_max_attempts:
+        return
+    error = provisioning_error("provisioning_retries_exhausted", f"Last error: {last_error.message}")
+    try:
+        work = _load(message, services)
+        if work is not None:
+            _fail(work, services, error)
+    except Exception as failure:  # the message still goes to the dead-letter queue; a status sync retries later
+        logger.error("could not record the failure", extra={"error_type": type(failure).__name__})
 
 
 @contextmanager
@@ -229,10 +252,20 @@ def _deprovision(work: Work, services: Services) -> None:
     so there is nothing to undo there, and the phone number is never deregistered."""
     with _evolution_failures():
         services.evolution().delete_instance(instance_name_for(work.integration.id))
-    if work.integration.pending_operation == Operation.DELETE.value or work.message.operation == Operation.DELETE:
-        _remove(work, services)
+    integration = work.integration
+    # Read again under the row lock: a DELETE may have arrived while the instance was being removed.
+    found = services.database.in_transaction(
+        lambda session: integrations_repository.get_for_update(session, integration.tenant_id, integration.id)
+    )
+    if found is None:
+        return
+    latest = Work(found[0], found[1], work.message)
+    if latest.integration.pending_operation == Operation.DELETE.value or work.message.operation == Operation.DELETE:
+        _remove(latest, services)
     else:
-        _finish(work, services, S.DISCONNECTED, "deprovisioned", "integration.disconnected", evolution={"clear": True})
+        _finish(
+            latest, services, S.DISCONNECTED, "deprovisioned", "integration.disconnected", evolution={"clear": True}
+        )
 
 
 @contextmanager
