@@ -153,6 +153,11 @@ class LocalGateway:
         self._server = ThreadingHTTPServer((host, port), _request_handler(self))
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
+        self._local_routes: dict[str, Callable[[], dict[str, Any]]] = {}
+
+    def add_local_route(self, path: str, action: Callable[[], dict[str, Any]]) -> None:
+        """A POST route of the local stack only (never in template.yaml), e.g. to run a schedule by hand."""
+        self._local_routes[path] = action
 
     @property
     def url(self) -> str:
@@ -175,6 +180,8 @@ class LocalGateway:
             return _gateway_answer(413, "Request Entity Too Large")
         parts = urlsplit(raw_url)
         path = unquote(parts.path)
+        if method == "POST" and path in self._local_routes:
+            return 200, {"content-type": "application/json"}, json.dumps(self._local_routes[path]()).encode()
         for route in self.routes:
             match = route.pattern.match(path)
             if match and route.method in (method, "ANY"):

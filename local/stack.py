@@ -23,6 +23,7 @@ from local.gateway import FunctionPool, LocalGateway
 from local.graph_simulator import GraphSimulator
 from local.postgres import create_database, find_or_start_postgres
 from local.queues import QueuePoller, create_queues, queue_triggers
+from local.schedules import LocalSchedule, scheduled_functions
 
 ROOT = Path(__file__).resolve().parent.parent
 KMS_ALIAS = "alias/whatsapp-integrations-secrets"
@@ -43,6 +44,8 @@ class StackConfig:
     graph_url: str | None = None  # None: run the embedded Graph API simulator
     evolution_url: str | None = None  # None: run the embedded Evolution API simulator
     evolution_api_key: str = LOCAL_EVOLUTION_KEY
+    # None: the template's rate (StatusSyncIntervalMinutes); tests set their own
+    schedule_interval_seconds: int | None = None
     # Where Evolution posts webhooks; by default the local gateway (set it when Evolution runs elsewhere)
     evolution_webhook_url: str | None = None
     evolution_retry_base_seconds: float = 5.0
@@ -160,6 +163,7 @@ def _start(config: StackConfig, stoppers: list[Callable[[], None]]) -> LocalStac
             "KMS_KEY_ID": key_id,
             "GRAPH_API_BASE_URL": graph_url,
             "PROVISIONING_QUEUE_URL": queue_urls["ProvisioningQueue"],
+            "STATUS_SYNC_QUEUE_URL": queue_urls["StatusSyncQueue"],
             "EVOLUTION_BASE_URL": evolution_url,
             "EVOLUTION_API_KEY_SECRET_ARN": secret_arn,
             "WEBHOOK_HMAC_KEY_SECRET_ARN": hmac_key_arn,
@@ -192,6 +196,14 @@ def _start(config: StackConfig, stoppers: list[Callable[[], None]]) -> LocalStac
         poller = QueuePoller(trigger, queue_urls[trigger.queue_logical_id], pool, config.log).start()
         stoppers.append(poller.stop)
         config.log(f"worker: {trigger.function_name} polls {trigger.queue_logical_id}")
+    for scheduled in scheduled_functions(ROOT / "template.yaml"):
+        schedule = LocalSchedule(scheduled, config.log, config.schedule_interval_seconds).start()
+        stoppers.append(schedule.stop)
+        gateway.add_local_route(f"/__local__/schedules/{scheduled.function_name}", schedule.run_now)
+        config.log(
+            f"schedule: {scheduled.function_name} every {schedule.interval_seconds} s "
+            f"(now: POST {gateway.url}/__local__/schedules/{scheduled.function_name})"
+        )
     return LocalStack(
         gateway.url,
         database_url,

@@ -13,7 +13,7 @@ from whatsapp_integrations.http.schemas import ConnectionStatusResponse
 from whatsapp_integrations.observability import logger, metrics, tracer
 from whatsapp_integrations.services import default_services
 from whatsapp_integrations.settings import get_settings
-from whatsapp_integrations.usecases.get_connection_status import get_connection_status
+from whatsapp_integrations.usecases.get_connection_status import get_connection_status, refresh_connection_status
 
 settings = get_settings()
 app = build_api(settings)
@@ -23,13 +23,17 @@ app = build_api(settings)
     f"{INTEGRATIONS_PATH}/<integration_id>/status",
     summary="Connection status: state, when it changed, the last error with its fix, the Evolution instance",
     tags=["connection"],
-    responses=openapi_problem_responses(400, 403, 404, 503),
+    responses=openapi_problem_responses(400, 403, 404, 429, 503),
 )
 def get_status(
     integration_id: UUID,
     history: Annotated[int, Query(ge=0, le=50, description="How many recent transitions to include")] = 10,
+    refresh: Annotated[bool, Query(description="Check Evolution and Meta now (counts against the rate limit)")] = False,
 ) -> Response[ConnectionStatusResponse]:
-    status = get_connection_status(caller(app, settings), integration_id, default_services(), history=history)
+    if refresh:
+        status = refresh_connection_status(caller(app, settings), integration_id, default_services())
+    else:
+        status = get_connection_status(caller(app, settings), integration_id, default_services(), history=history)
     return status_response(status.integration, status.history, accepted=False)
 
 

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import importlib.util
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from types import ModuleType
 from uuid import uuid4
 
 import pytest
@@ -15,8 +17,8 @@ from whatsapp_integrations.adapters.database import Database
 from whatsapp_integrations.adapters.database_connection import connection_factory
 from whatsapp_integrations.adapters.migrations import apply_migrations
 from whatsapp_integrations.domain.caller import Caller
-from whatsapp_integrations.services import Services, build_services
-from whatsapp_integrations.settings import Settings
+from whatsapp_integrations.services import Services, build_services, default_services
+from whatsapp_integrations.settings import Settings, get_settings
 
 
 @pytest.fixture(scope="session")
@@ -88,3 +90,29 @@ def caller() -> Caller:
 @pytest.fixture
 def other_caller() -> Caller:
     return Caller(tenant_id=f"tenant-{uuid4().hex[:8]}", actor="user-2", request_id=str(uuid4()))
+
+
+@pytest.fixture
+def lambda_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[dict[str, str]], None]]:
+    """Set a function's environment the way Lambda does (read at import); everything is restored afterwards."""
+
+    def apply(values: dict[str, str]) -> None:
+        for name, value in values.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+        default_services.cache_clear()
+
+    yield apply
+    if default_services.cache_info().currsize:
+        default_services().database.close()
+    get_settings.cache_clear()
+    default_services.cache_clear()
+
+
+def load_function(folder: str, module_name: str) -> ModuleType:
+    """Import functions/<folder>/app.py under its own name, as a fresh Lambda execution environment would."""
+    spec = importlib.util.spec_from_file_location(module_name, ROOT / "functions" / folder / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

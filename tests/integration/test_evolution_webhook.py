@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import importlib.util
 import io
 import json
 import logging
-import os
-from collections.abc import Iterator
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 from uuid import UUID, uuid4
@@ -21,13 +19,12 @@ from hypothesis import strategies as st
 
 from local import graph_simulator as sim
 from local.gateway import LambdaContext, http_api_event
-from tests.conftest import ROOT
+from tests.integration.conftest import load_function
 from whatsapp_integrations.adapters import webhook_store
 from whatsapp_integrations.domain.caller import Caller
 from whatsapp_integrations.domain.credentials import MetaCredentials, token_hmac
 from whatsapp_integrations.observability import logger as app_logger
 from whatsapp_integrations.services import Services, default_services
-from whatsapp_integrations.settings import get_settings
 from whatsapp_integrations.usecases.create_integration import create_integration
 
 SECRET = "per-integration-webhook-secret-0123456789abcdef"
@@ -35,12 +32,13 @@ HMAC_KEY = "server-side-hmac-key-for-tests"
 
 
 @pytest.fixture
-def webhook_function(services: Services, migrated: Any) -> Iterator[ModuleType]:
+def webhook_function(
+    services: Services, migrated: Any, lambda_environment: Callable[[dict[str, str]], None]
+) -> ModuleType:
     secret_arn = boto3.client("secretsmanager").create_secret(Name=f"hmac-{uuid4()}", SecretString=HMAC_KEY)["ARN"]
     bus = f"bus-{uuid4().hex[:8]}"
     boto3.client("events").create_event_bus(Name=bus)
-    saved = dict(os.environ)
-    os.environ.update(
+    lambda_environment(
         {
             "DATABASE_URL": migrated.database_url,
             "KMS_KEY_ID": migrated.kms_key_id,
@@ -50,18 +48,7 @@ def webhook_function(services: Services, migrated: Any) -> Iterator[ModuleType]:
             "POWERTOOLS_TRACE_DISABLED": "true",
         }
     )
-    get_settings.cache_clear()
-    default_services.cache_clear()
-    spec = importlib.util.spec_from_file_location("integration_webhook", ROOT / "functions/evolution_webhook/app.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    yield module
-    default_services().database.close()
-    get_settings.cache_clear()
-    default_services.cache_clear()
-    os.environ.clear()
-    os.environ.update(saved)
+    return load_function("evolution_webhook", f"integration_webhook_{uuid4().hex}")
 
 
 @pytest.fixture

@@ -3,11 +3,9 @@ Graph API simulator, exactly as Lambda would invoke it."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from types import ModuleType
 from typing import Any
@@ -16,8 +14,9 @@ import pytest
 
 from local.gateway import LambdaContext
 from tests.conftest import ROOT
-from whatsapp_integrations.services import Services, default_services
-from whatsapp_integrations.settings import Settings, get_settings
+from tests.integration.conftest import load_function
+from whatsapp_integrations.services import Services
+from whatsapp_integrations.settings import Settings
 
 
 def sample(function: str, case: str) -> dict[str, Any]:
@@ -25,39 +24,30 @@ def sample(function: str, case: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def functions(services: Services, migrated: Settings) -> Iterator[dict[str, ModuleType]]:
-    """Load each function the way Lambda does: settings come from the environment at import time."""
-    saved = dict(os.environ)
-    os.environ.update(
+def functions(
+    services: Services, migrated: Settings, lambda_environment: Callable[[dict[str, str]], None]
+) -> dict[str, ModuleType]:
+    """Every function loaded the way Lambda does: settings come from the environment at import time."""
+    lambda_environment(
         {
             "DATABASE_URL": migrated.database_url or "",
             "KMS_KEY_ID": migrated.kms_key_id,
             "GRAPH_API_BASE_URL": str(migrated.graph_api_base_url),
             "META_CALLS_PER_MINUTE": "1000",
             "POWERTOOLS_TRACE_DISABLED": "true",
-            # Read at import; these samples never reach the queue or Evolution (see test_connection.py for that)
+            # Read at import; these samples never reach a queue or Evolution (the e2e tests cover those paths)
             "PROVISIONING_QUEUE_URL": "http://127.0.0.1:1/queue/samples",
+            "STATUS_SYNC_QUEUE_URL": "http://127.0.0.1:1/queue/status-samples",
             "EVOLUTION_BASE_URL": "http://127.0.0.1:1",
             "EVOLUTION_API_KEY_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:samples",
             "EVOLUTION_WEBHOOK_URL": "http://127.0.0.1:1/webhooks/evolution",
             "WEBHOOK_HMAC_KEY_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:samples",
         }
     )
-    get_settings.cache_clear()
-    default_services.cache_clear()
-    loaded = {}
-    for app_file in sorted((ROOT / "functions").glob("*/app.py")):
-        spec = importlib.util.spec_from_file_location(f"events_fn_{app_file.parent.name}", app_file)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        loaded[app_file.parent.name] = module
-    yield loaded
-    default_services().database.close()
-    get_settings.cache_clear()
-    default_services.cache_clear()
-    os.environ.clear()
-    os.environ.update(saved)
+    return {
+        app_file.parent.name: load_function(app_file.parent.name, f"events_fn_{app_file.parent.name}")
+        for app_file in sorted((ROOT / "functions").glob("*/app.py"))
+    }
 
 
 def invoke(functions: dict[str, ModuleType], function: str, event: dict[str, Any]) -> tuple[int, Any]:

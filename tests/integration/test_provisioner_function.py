@@ -3,14 +3,14 @@ correlation id on every log line of the flow."""
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
+from uuid import uuid4
 
 import boto3
 import pytest
@@ -18,12 +18,12 @@ import pytest
 from local import graph_simulator as sim
 from local.evolution_simulator import EvolutionSimulator
 from local.gateway import LambdaContext
-from tests.conftest import ROOT
+from tests.integration.conftest import load_function
 from whatsapp_integrations.domain.caller import Caller
 from whatsapp_integrations.domain.credentials import MetaCredentials
 from whatsapp_integrations.observability import logger as app_logger
-from whatsapp_integrations.services import Services, build_services, default_services
-from whatsapp_integrations.settings import Settings, get_settings
+from whatsapp_integrations.services import Services, build_services
+from whatsapp_integrations.settings import Settings
 from whatsapp_integrations.usecases.connection_requests import request_connect
 from whatsapp_integrations.usecases.create_integration import create_integration
 from whatsapp_integrations.usecases.get_connection_status import get_connection_status
@@ -39,40 +39,34 @@ def evolution(graph: sim.GraphSimulator) -> Iterator[EvolutionSimulator]:
 
 
 @pytest.fixture
-def wired(services: Services, migrated: Settings, evolution: EvolutionSimulator) -> Iterator[tuple[Services, str]]:
+def wired(
+    services: Services,
+    migrated: Settings,
+    evolution: EvolutionSimulator,
+    lambda_environment: Callable[[dict[str, str]], None],
+) -> tuple[Services, str]:
     """Settings for the provisioner: a moto queue, the Evolution key in Secrets Manager, the simulator's URL."""
     sqs, secrets = boto3.client("sqs"), boto3.client("secretsmanager")
     queue_url = sqs.create_queue(QueueName=f"provisioning-{os.getpid()}-{id(evolution)}")["QueueUrl"]
     arn = secrets.create_secret(Name=f"evolution-key-{id(evolution)}", SecretString=API_KEY)["ARN"]
-    environment = {
-        "DATABASE_URL": migrated.database_url or "",
-        "KMS_KEY_ID": migrated.kms_key_id,
-        "GRAPH_API_BASE_URL": str(migrated.graph_api_base_url),
-        "PROVISIONING_QUEUE_URL": queue_url,
-        "EVOLUTION_BASE_URL": evolution.base_url,
-        "EVOLUTION_API_KEY_SECRET_ARN": arn,
-        "EVOLUTION_WEBHOOK_URL": "http://127.0.0.1:9/webhooks/evolution",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "META_CALLS_PER_MINUTE": "1000",
-    }
-    saved = dict(os.environ)
-    os.environ.update(environment)
-    get_settings.cache_clear()
-    default_services.cache_clear()
-    yield build_services(Settings()), queue_url
-    default_services().database.close()
-    get_settings.cache_clear()
-    default_services.cache_clear()
-    os.environ.clear()
-    os.environ.update(saved)
+    lambda_environment(
+        {
+            "DATABASE_URL": migrated.database_url or "",
+            "KMS_KEY_ID": migrated.kms_key_id,
+            "GRAPH_API_BASE_URL": str(migrated.graph_api_base_url),
+            "PROVISIONING_QUEUE_URL": queue_url,
+            "EVOLUTION_BASE_URL": evolution.base_url,
+            "EVOLUTION_API_KEY_SECRET_ARN": arn,
+            "EVOLUTION_WEBHOOK_URL": "http://127.0.0.1:9/webhooks/evolution",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "META_CALLS_PER_MINUTE": "1000",
+        }
+    )
+    return build_services(Settings()), queue_url
 
 
 def load_provisioner() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("integration_provisioner", ROOT / "functions/provisioner/app.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_function("provisioner", f"integration_provisioner_{uuid4().hex}")
 
 
 def sqs_event(queue_url: str) -> dict[str, Any]:

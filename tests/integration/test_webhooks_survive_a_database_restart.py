@@ -4,14 +4,12 @@ database is down, Evolution's retry policy delivers those events again, and noth
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
-import os
 import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from uuid import UUID, uuid4
@@ -28,12 +26,11 @@ from local.postgres import (
     stop_private_cluster,
 )
 from local.stack import free_port
-from tests.conftest import ROOT
+from tests.integration.conftest import load_function
 from whatsapp_integrations.adapters.database import Database
 from whatsapp_integrations.adapters.database_connection import connection_factory
 from whatsapp_integrations.adapters.migrations import apply_migrations
-from whatsapp_integrations.services import default_services
-from whatsapp_integrations.settings import Settings, get_settings
+from whatsapp_integrations.settings import Settings
 
 SECRET = "restart-test-webhook-secret"
 NON_RETRYABLE = {400, 401, 403, 404, 422}  # Evolution's WEBHOOK_RETRY_NON_RETRYABLE_STATUS_CODES
@@ -60,9 +57,14 @@ def restartable_database(kms_key_id: str) -> Iterator[tuple[Path, str]]:
 
 
 @pytest.fixture
-def webhook_function(restartable_database: tuple[Path, str], kms_key_id: str) -> Iterator[ModuleType]:
-    saved = dict(os.environ)
-    os.environ.update(
+def webhook_function(
+    restartable_database: tuple[Path, str],
+    kms_key_id: str,
+    lambda_environment: Callable[[dict[str, str]], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> ModuleType:
+    monkeypatch.delenv("EVENT_BUS_NAME", raising=False)
+    lambda_environment(
         {
             "DATABASE_URL": restartable_database[1],
             "KMS_KEY_ID": kms_key_id,
@@ -71,19 +73,7 @@ def webhook_function(restartable_database: tuple[Path, str], kms_key_id: str) ->
             "POWERTOOLS_TRACE_DISABLED": "true",
         }
     )
-    os.environ.pop("EVENT_BUS_NAME", None)
-    get_settings.cache_clear()
-    default_services.cache_clear()
-    spec = importlib.util.spec_from_file_location("restart_webhook", ROOT / "functions/evolution_webhook/app.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    yield module
-    default_services().database.close()
-    get_settings.cache_clear()
-    default_services.cache_clear()
-    os.environ.clear()
-    os.environ.update(saved)
+    return load_function("evolution_webhook", "restart_webhook")
 
 
 def add_connected_integration(url: str, kms_key_id: str) -> UUID:

@@ -15,7 +15,12 @@ pytestmark = pytest.mark.unit
 
 TEMPLATE_PATH = ROOT / "template.yaml"
 FUNCTION_TYPE = "AWS::Serverless::Function"
-DECRYPTING_FUNCTIONS = {"UpdateIntegrationFunction", "ProvisionerFunction"}
+DECRYPTING_FUNCTIONS = {
+    "UpdateIntegrationFunction",
+    "ProvisionerFunction",
+    "StatusSyncFunction",
+    "GetIntegrationStatusFunction",
+}
 ENCRYPTING_FUNCTIONS = {"CreateIntegrationFunction", "UpdateIntegrationFunction", "ProvisionerFunction"}
 # SAM policy templates that grant KMS actions, and what they grant.
 KMS_POLICY_TEMPLATES = {"KMSDecryptPolicy": ["kms:Decrypt"], "KMSEncryptPolicy": ["kms:Encrypt"]}

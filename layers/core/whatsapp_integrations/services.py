@@ -17,6 +17,7 @@ from whatsapp_integrations.adapters.domain_events import DomainEvents
 from whatsapp_integrations.adapters.graph_client import GraphClient
 from whatsapp_integrations.adapters.provisioning_queue import ProvisioningQueue
 from whatsapp_integrations.adapters.secret_cipher import SecretCipher
+from whatsapp_integrations.adapters.status_sync_queue import StatusSyncQueue
 from whatsapp_integrations.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ class Services:
     provisioning_queue: ProvisioningQueue | None = None
     evolution_factory: Callable[[], EvolutionClient] | None = None
     domain_events: DomainEvents | None = None
+    status_sync_queue: StatusSyncQueue | None = None
 
     @property
     def queue(self) -> ProvisioningQueue:
@@ -81,6 +83,11 @@ def build_services(settings: Settings) -> Services:
         graph=GraphClient(http, settings.graph_root),
         provisioning_queue=queue,
         evolution_factory=_evolution_factory(settings),
+        status_sync_queue=(
+            StatusSyncQueue(boto3.client("sqs", region_name=settings.aws_region), settings.status_sync_queue_url)
+            if settings.status_sync_queue_url
+            else None
+        ),
         domain_events=(
             DomainEvents(boto3.client("events", region_name=settings.aws_region), settings.event_bus_name)
             if settings.event_bus_name

@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     provisioning_retry_base_seconds: Annotated[int, Field(ge=1, le=900)] = 10
     provisioning_retry_max_seconds: Annotated[int, Field(ge=1, le=43_200)] = 900
 
+    # Status sync
+    status_sync_queue_url: str | None = None
+    status_sync_interval_minutes: Annotated[int, Field(ge=1, le=1440)] = 5
+    status_sync_meta_calls_per_waba_per_hour: Annotated[int, Field(ge=1, le=5_000)] = 60
+
     # Evolution's webhooks and the domain events they cause
     webhook_hmac_key_secret_arn: str | None = Field(
         default=None, description="Secrets Manager secret: the key of the token HMAC that checks `apikey`"

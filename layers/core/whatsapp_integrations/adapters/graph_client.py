@@ -68,8 +68,11 @@ class GraphClient:
             params = {**params, "after": str(after)}
         return ids
 
-    def phone_number(self, phone_number_id: str, access_token: str, app_secret: str | None) -> dict[str, Any]:
-        return self._get(phone_number_id, access_token, app_secret, {"fields": PHONE_PROFILE_FIELDS})
+    def phone_number(
+        self, phone_number_id: str, access_token: str, app_secret: str | None, *, with_health: bool = False
+    ) -> dict[str, Any]:
+        fields = f"{PHONE_PROFILE_FIELDS},health_status" if with_health else PHONE_PROFILE_FIELDS
+        return self._get(phone_number_id, access_token, app_secret, {"fields": fields})
 
     def prove_app_secret(self, app_id: str, app_secret: str) -> None:
         """A client-credentials app token is issued only for the right app ID and secret pair."""

@@ -12,7 +12,7 @@ from pg8000.exceptions import DatabaseError
 
 from whatsapp_integrations.adapters.database import Row, Session, sqlstate
 from whatsapp_integrations.domain.errors import PhoneNumberAlreadyConnected
-from whatsapp_integrations.domain.integration import Integration, StatusChange
+from whatsapp_integrations.domain.integration import Integration, PhoneProfile, StatusChange
 from whatsapp_integrations.domain.lifecycle import IntegrationStatus
 from whatsapp_integrations.domain.provisioning import IntegrationError
 
@@ -275,5 +275,52 @@ def set_pending_operation(session: Session, integration: Integration, operation:
         tenant_id=integration.tenant_id,
         id=integration.id,
         status=integration.status.value,
+    )
+    return _integration(row) if row else None
+
+
+@dataclass(frozen=True)
+class CheckTarget:
+    id: UUID
+    tenant_id: str
+
+
+def needing_check(session: Session, *, after_id: UUID | None, limit: int, stuck_before: datetime) -> list[CheckTarget]:
+    """Every live integration whose state may drift, across tenants (the scheduler's scan), in id order.
+
+    Connecting ones are included only once they are older than the provisioning retry budget.
+    """
+    rows = session.fetch(
+        """SELECT id, tenant_id FROM integrations
+           WHERE deleted_at IS NULL
+             AND (status IN ('connected', 'error', 'reauth_required')
+                  OR (status = 'connecting' AND status_changed_at < :stuck_before))
+             AND (CAST(:after_id AS uuid) IS NULL OR id > :after_id)
+           ORDER BY id LIMIT :limit""",
+        after_id=after_id,
+        limit=limit,
+        stuck_before=stuck_before,
+    )
+    return [CheckTarget(row["id"], row["tenant_id"]) for row in rows]
+
+
+def record_check(
+    session: Session,
+    integration: Integration,
+    *,
+    phone_profile: PhoneProfile | None,
+    evolution_state: str | None,
+    checked_at: datetime,
+) -> Integration | None:
+    """What a status check saw; the status itself changes only through `transition`."""
+    row = session.fetch_one(
+        f"""UPDATE integrations SET phone_profile = COALESCE(CAST(:phone_profile AS jsonb), phone_profile),
+                evolution_state = COALESCE(:evolution_state, evolution_state), last_checked_at = :checked_at
+            WHERE tenant_id = :tenant_id AND id = :id AND deleted_at IS NULL RETURNING {_COLUMNS}""",
+        phone_profile=phone_profile.model_dump_json() if phone_profile else None,
+        evolution_state=evolution_state,
+        checked_at=checked_at,
+        tenant_id=integration.tenant_id,
+        id=integration.id,
     )
     return _integration(row) if row else None

@@ -10,9 +10,12 @@ from whatsapp_integrations.domain.errors import RateLimited
 WINDOW = timedelta(minutes=1)
 
 
-def take(session: Session, *, tenant_id: str, bucket: str, limit: int, now: datetime) -> None:
+def take(
+    session: Session, *, tenant_id: str, bucket: str, limit: int, now: datetime, window: timedelta = WINDOW
+) -> None:
     """Count one call in the current window; raise RateLimited once the window is full."""
-    window_start = now.replace(second=0, microsecond=0)
+    epoch = datetime(2000, 1, 1, tzinfo=now.tzinfo)
+    window_start = now - (now - epoch) % window
     row = session.fetch_one(
         """INSERT INTO rate_limit_windows (tenant_id, bucket, window_start, calls)
            VALUES (:tenant_id, :bucket, :window_start, 1)
@@ -31,5 +34,5 @@ def take(session: Session, *, tenant_id: str, bucket: str, limit: int, now: date
     )
     assert row is not None
     if row["calls"] > limit:
-        retry_after = int((window_start + WINDOW - now).total_seconds()) + 1
+        retry_after = int((window_start + window - now).total_seconds()) + 1
         raise RateLimited(limit, retry_after)

@@ -25,6 +25,7 @@ class PhoneProfile(BaseModel):
     messaging_limit: str | None = Field(default=None, description="Portfolio messaging limit, e.g. TIER_2K")
     status: str | None = Field(default=None, description="Meta's operating status of the number, e.g. CONNECTED")
     account_mode: str | None = None
+    can_send_message: str | None = Field(default=None, description="health_status: AVAILABLE, LIMITED or BLOCKED")
 
 
 class TokenFacts(BaseModel):

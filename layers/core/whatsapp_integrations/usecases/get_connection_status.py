@@ -6,9 +6,12 @@ from uuid import UUID
 from whatsapp_integrations.adapters import integrations_repository
 from whatsapp_integrations.adapters.database import Session
 from whatsapp_integrations.domain.caller import Caller
-from whatsapp_integrations.domain.errors import IntegrationNotFound
+from whatsapp_integrations.domain.errors import IntegrationNotFound, MetaUnavailable
 from whatsapp_integrations.domain.integration import Integration, StatusChange
+from whatsapp_integrations.domain.provisioning import TransientFailure
 from whatsapp_integrations.services import Services
+from whatsapp_integrations.usecases.meta_call_guard import count_meta_call
+from whatsapp_integrations.usecases.sync_integration_status import sync_integration_status
 
 
 @dataclass(frozen=True)
@@ -28,3 +31,17 @@ def get_connection_status(
         return ConnectionStatus(integration, changes if history else [])
 
     return services.database.in_transaction(read)
+
+
+def refresh_connection_status(caller: Caller, integration_id: UUID, services: Services) -> ConnectionStatus:
+    """The "check now" button: the scheduled check, run at once for one integration (counted against the
+    tenant's Meta-call limit)."""
+    get_connection_status(caller, integration_id, services, history=0)  # 404 before spending the limit
+    count_meta_call(caller, services)
+    try:
+        sync_integration_status(caller.tenant_id, integration_id, services, correlation_id=caller.request_id or "")
+    except TransientFailure as failure:
+        raise MetaUnavailable(
+            f"{failure.error.message} Nothing was changed; try again later.", failure.retry_after_seconds or 30
+        ) from None
+    return get_connection_status(caller, integration_id, services, history=10)

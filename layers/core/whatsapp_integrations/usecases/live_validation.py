@@ -56,7 +56,7 @@ def validate_live(
         )
     if problems:
         raise CredentialsRejected(_unique(problems))
-    profile = _phone_profile(phone if isinstance(phone, dict) else {})
+    profile = phone_profile(phone if isinstance(phone, dict) else {})
     return ValidatedCredentials(
         phone_profile=profile, token_facts=token_facts, warnings=[*warnings, *_profile_warnings(profile)]
     )
@@ -221,10 +221,15 @@ def _review_token(
     return facts, problems, warnings
 
 
-def _phone_profile(answer: dict[str, Any]) -> PhoneProfile:
+def phone_profile(answer: dict[str, Any]) -> PhoneProfile:
+    """Meta's answer for a phone number, reduced to the fields we show (unknown shapes are left out)."""
     fields = {name: answer.get(name) for name in PhoneProfile.model_fields if isinstance(answer.get(name), str)}
     limit = answer.get("whatsapp_business_manager_messaging_limit")
-    return PhoneProfile(**fields, messaging_limit=limit if isinstance(limit, str) else None)
+    fields["messaging_limit"] = limit if isinstance(limit, str) else None
+    health = answer.get("health_status")
+    if isinstance(health, dict) and isinstance(health.get("can_send_message"), str):
+        fields["can_send_message"] = health["can_send_message"]
+    return PhoneProfile(**fields)
 
 
 def _profile_warnings(profile: PhoneProfile) -> list[IntegrationWarning]:

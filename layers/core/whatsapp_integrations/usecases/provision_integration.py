@@ -145,11 +145,7 @@ def _connect(work: Work, services: Services) -> None:
                 session, integration.tenant_id, integration.id, keyed_hash
             )
         )
-    webhook = WebhookConfig(
-        url=str(settings.evolution_webhook_url),
-        headers={WEBHOOK_SECRET_HEADER: _webhook_secret(work, services)},
-        events=WEBHOOK_EVENTS,
-    )
+    webhook = webhook_config(settings.evolution_webhook_url, _webhook_secret(work, services))
     name = instance_name_for(integration.id)
     evolution = services.evolution()
     with _evolution_failures():
@@ -200,9 +196,9 @@ def _create_or_adopt(
 
 
 def _read_back(evolution: EvolutionClient, name: str, webhook: WebhookConfig) -> str:
-    if not _webhook_matches(evolution.find_webhook(name), webhook):
+    if not webhook_matches(evolution.find_webhook(name), webhook):
         evolution.set_webhook(name, webhook)
-        if not _webhook_matches(evolution.find_webhook(name), webhook):
+        if not webhook_matches(evolution.find_webhook(name), webhook):
             raise TransientFailure(provisioning_error("webhook_mismatch"))
     state = evolution.connection_state(name)
     if state != "open":
@@ -210,7 +206,12 @@ def _read_back(evolution: EvolutionClient, name: str, webhook: WebhookConfig) ->
     return state
 
 
-def _webhook_matches(found: WebhookConfig | None, wanted: WebhookConfig) -> bool:
+def webhook_config(url: object, secret: str) -> WebhookConfig:
+    """What every instance of ours must have: our URL, its secret header, and exactly the events we consume."""
+    return WebhookConfig(url=str(url), headers={WEBHOOK_SECRET_HEADER: secret}, events=WEBHOOK_EVENTS)
+
+
+def webhook_matches(found: WebhookConfig | None, wanted: WebhookConfig) -> bool:
     return (
         found is not None
         and found.enabled
