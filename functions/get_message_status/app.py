@@ -1,5 +1,6 @@
 from datetime import datetime
 from typing import Any
+from urllib.parse import unquote
 from uuid import UUID
 
 from aws_lambda_powertools.logging import correlation_paths
@@ -43,7 +44,8 @@ class MessageStatusResponse(BaseModel):
     responses=openapi_problem_responses(400, 403, 404, 503),
 )
 def get_message(integration_id: UUID, wamid: str) -> MessageStatusResponse:
-    record = get_message_status(caller(app, settings), integration_id, wamid, default_services())
+    # Meta's wamids are base64 and may hold + / =; the path parameter arrives still URL-encoded.
+    record = get_message_status(caller(app, settings), integration_id, unquote(wamid), default_services())
     return MessageStatusResponse(
         wamid=record.wamid,
         status=shown_status(record.progress, record.failed_at is not None),

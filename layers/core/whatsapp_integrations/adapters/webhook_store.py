@@ -1,4 +1,4 @@
-"""What Evolution's webhooks write: one idempotent statement per event, so the common path is one round trip."""
+"""What Evolution's webhooks write: one idempotent statement per event (after the integration lookup)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ class StatusChange:
     progress: MessageStatus
     failed: bool
     changed: bool  # False when this exact status was already recorded (a replay or a duplicate)
+    visible_change: bool = False  # what a reader sees moved (a late SENT after READ records history only)
 
 
 @dataclass(frozen=True)
@@ -58,9 +59,11 @@ def find_target(session: Session, integration_id: UUID) -> WebhookTarget | None:
 
 
 # The status row is the dedupe key; the message moves only when the row is new, progress only forward, and a
-# failure is stamped once and kept.
+# failure is stamped once and kept. `before` reads the row as it was when the statement started.
 _RECORD_STATUS = """
-WITH seen AS (
+WITH before AS (
+    SELECT progress, failed_at FROM whatsapp_messages WHERE integration_id = :integration_id AND wamid = :wamid
+), seen AS (
     INSERT INTO whatsapp_message_statuses (integration_id, wamid, status) VALUES (:integration_id, :wamid, :status)
     ON CONFLICT DO NOTHING
     RETURNING received_at
@@ -76,7 +79,10 @@ WITH seen AS (
         updated_at = now()
     RETURNING progress, failed_at IS NOT NULL AS failed
 )
-SELECT progress, failed FROM applied
+SELECT applied.progress, applied.failed,
+       before.progress IS DISTINCT FROM applied.progress
+           OR (before.failed_at IS NOT NULL) IS DISTINCT FROM applied.failed AS visible_change
+FROM applied LEFT JOIN before ON true
 """
 
 
@@ -94,7 +100,13 @@ def record_status(session: Session, target: WebhookTarget, wamid: str, status: M
     )
     if row is None:
         return StatusChange(wamid, status, failed, changed=False)
-    return StatusChange(wamid, MessageStatus(row["progress"]), bool(row["failed"]), changed=True)
+    return StatusChange(
+        wamid,
+        MessageStatus(row["progress"]),
+        bool(row["failed"]),
+        changed=True,
+        visible_change=bool(row["visible_change"]),
+    )
 
 
 def record_sent(

@@ -13,8 +13,6 @@ from uuid import UUID
 from whatsapp_integrations.domain.errors import MalformedWebhook
 from whatsapp_integrations.domain.provisioning import INSTANCE_NAME_PREFIX
 
-KNOWN_EVENTS = frozenset({"messages.update", "send.message", "messages.upsert", "instance.delete", "remove.instance"})
-
 
 @dataclass(frozen=True)
 class EvolutionWebhook:

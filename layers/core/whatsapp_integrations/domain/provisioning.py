@@ -84,10 +84,7 @@ PROVISIONING_ERRORS: dict[str, tuple[str, str]] = {
         "Nothing to do: it is repaired and retried automatically.",
     ),
     "evolution_not_open": ("The gateway instance is not open.", "Nothing to do: it is retried automatically."),
-    "meta_subscription_failed": (
-        "Meta refused to subscribe the app to the WhatsApp Business Account.",
-        "Check that the system user has the WhatsApp account assigned with full control.",
-    ),
+    "meta_unreachable": ("Meta's Graph API did not answer.", "Nothing to do: it is retried automatically."),
     "instance_removed_outside": (
         "The WhatsApp gateway instance was deleted outside this service.",
         "Click Connect again to create it anew.",

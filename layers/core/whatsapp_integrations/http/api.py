@@ -12,6 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import BotoCoreError, ClientError
 
 from whatsapp_integrations.domain import errors
@@ -223,7 +224,7 @@ def _register_error_handlers(app: APIGatewayHttpResolver) -> None:
             request_id=request_id(),
         )
 
-    @app.exception_handler([ClientError, BotoCoreError])
+    @app.exception_handler([ClientError, BotoCoreError, GetParameterError])
     def aws_unavailable(error: Exception) -> Response[Any]:
         logger.error("AWS call failed", extra={"error_type": type(error).__name__})
         return problem_response(

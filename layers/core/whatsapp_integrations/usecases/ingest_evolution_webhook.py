@@ -81,6 +81,8 @@ def _status_update(webhook: EvolutionWebhook, target: WebhookTarget, services: S
     change = services.database.autocommit(lambda session: webhook_store.record_status(session, target, wamid, status))
     if not change.changed:
         return Outcome("duplicate")
+    if not change.visible_change:
+        return Outcome("recorded", "history only")
     services.publish(
         "MessageStatusChanged",
         {

@@ -27,7 +27,6 @@ from whatsapp_integrations.adapters.secret_cipher import SecretContext
 from whatsapp_integrations.domain.credentials import token_hmac
 from whatsapp_integrations.domain.integration import Integration
 from whatsapp_integrations.domain.lifecycle import IntegrationStatus
-from whatsapp_integrations.domain.meta_errors import advise
 from whatsapp_integrations.domain.provisioning import (
     WEBHOOK_SECRET_HEADER,
     IntegrationError,
@@ -40,6 +39,7 @@ from whatsapp_integrations.domain.provisioning import (
 )
 from whatsapp_integrations.observability import logger
 from whatsapp_integrations.services import Services
+from whatsapp_integrations.usecases.graph_failures import classify_graph_error
 from whatsapp_integrations.usecases.secrets_storage import decrypt_access_token, decrypt_app_secret
 
 S = IntegrationStatus
@@ -226,23 +226,9 @@ def _subscribe_waba(services: Services, integration: Integration, token: str, ap
     try:
         services.graph.subscribe_app(integration.waba_id, token, app_secret)
     except GraphUnreachable:
-        raise TransientFailure(provisioning_error("meta_subscription_failed", "Meta did not answer.")) from None
+        raise TransientFailure(provisioning_error("meta_unreachable")) from None
     except GraphError as error:
-        advice = advise(
-            error.code,
-            error.subcode,
-            http_status=error.http_status,
-            is_transient=error.is_transient,
-            now=services.clock(),
-        )
-        failure = IntegrationError(
-            code=advice.code,
-            message=advice.message,
-            fix=advice.fix,
-            meta_code=error.code,
-            meta_subcode=error.subcode,
-            fbtrace_id=error.fbtrace_id,
-        )
+        failure, advice = classify_graph_error(error, services.clock())
         if advice.retryable:
             raise TransientFailure(failure, advice.retry_after_seconds) from None
         raise PermanentFailure(failure, reauth_required=advice.reauth_required) from None

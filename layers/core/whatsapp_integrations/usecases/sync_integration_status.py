@@ -22,7 +22,6 @@ from whatsapp_integrations.adapters.secret_cipher import SecretContext
 from whatsapp_integrations.domain.errors import RateLimited
 from whatsapp_integrations.domain.integration import Integration, PhoneProfile
 from whatsapp_integrations.domain.lifecycle import IntegrationStatus, can_transition
-from whatsapp_integrations.domain.meta_errors import advise
 from whatsapp_integrations.domain.provisioning import (
     IntegrationError,
     Operation,
@@ -33,6 +32,7 @@ from whatsapp_integrations.domain.provisioning import (
 )
 from whatsapp_integrations.observability import logger
 from whatsapp_integrations.services import Services
+from whatsapp_integrations.usecases.graph_failures import classify_graph_error
 from whatsapp_integrations.usecases.live_validation import phone_profile
 from whatsapp_integrations.usecases.provision_integration import webhook_config, webhook_matches
 from whatsapp_integrations.usecases.secrets_storage import decrypt_access_token, decrypt_app_secret
@@ -160,23 +160,9 @@ def _check_meta(
     try:
         answer = services.graph.phone_number(integration.phone_number_id, token, app_secret, with_health=True)
     except GraphUnreachable:
-        raise TransientFailure(provisioning_error("meta_subscription_failed", "Meta did not answer.")) from None
+        raise TransientFailure(provisioning_error("meta_unreachable")) from None
     except GraphError as error:
-        advice = advise(
-            error.code,
-            error.subcode,
-            http_status=error.http_status,
-            is_transient=error.is_transient,
-            now=services.clock(),
-        )
-        problem = IntegrationError(
-            code=advice.code,
-            message=advice.message,
-            fix=advice.fix,
-            meta_code=error.code,
-            meta_subcode=error.subcode,
-            fbtrace_id=error.fbtrace_id,
-        )
+        problem, advice = classify_graph_error(error, services.clock())
         if advice.retryable:
             raise TransientFailure(problem, advice.retry_after_seconds) from None
         return None, (problem, advice.reauth_required)
