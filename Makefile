@@ -64,6 +64,7 @@ bench: install ## Performance ratios against same-run baselines
 	$(PY) -m bench.list_scaling
 	$(PY) -m bench.connect_flow
 	$(PY) -m bench.webhook_ingest
+	$(PY) -m bench.status_fanout
 
 token: install ## A development JWT for the local stack: make token TENANT=acme
 	@$(PY) -m local.dev_tokens --tenant $(TENANT)
