@@ -61,9 +61,13 @@ def test_statuses_out_of_order_and_duplicated(tenant_a: Api, tenant_b: Api, stac
             if event["detail-type"] == "MessageStatusChanged" and event["detail"]["wamid"] == wamid
         ]
 
-    while len(changes()) < 3 and time.monotonic() < deadline:
+    while "READ" not in changes() and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert sorted(changes()) == ["DELIVERED", "READ", "SENT"]
+    # (Which earlier statuses were visible changes depends on the order Evolution's concurrent posts arrived in;
+    # a status that arrives after READ only adds history and publishes nothing.)
+    published = changes()
+    assert "READ" in published and len(published) == len(set(published)) <= 3
+    assert set(published) <= {"SENT", "DELIVERED", "READ"}
     # And another tenant cannot read it
     assert tenant_b.get(path).status_code == 404
 
