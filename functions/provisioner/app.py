@@ -1,6 +1,5 @@
 """SQS worker: carries out connect, disconnect, delete and re-provision requests (partial batch failures)."""
 
-import random
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -8,7 +7,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from whatsapp_integrations.adapters.provisioning_queue import parse_message
-from whatsapp_integrations.domain.provisioning import TransientFailure
+from whatsapp_integrations.domain.provisioning import TransientFailure, retry_delay_seconds
 from whatsapp_integrations.observability import logger, metrics, tracer
 from whatsapp_integrations.services import default_services
 from whatsapp_integrations.settings import get_settings
@@ -20,14 +19,6 @@ settings.require(
 )
 # A batch whose records all failed is still a partial-failure answer: the retries are already scheduled.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-
-
-def retry_delay_seconds(attempt: int, retry_after: int | None) -> int:
-    """Exponential backoff with jitter, never shorter than what the other side asked for."""
-    ceiling = min(
-        settings.provisioning_retry_base_seconds * 2 ** (attempt - 1), settings.provisioning_retry_max_seconds
-    )
-    return max(retry_after or 0, int(ceiling * random.uniform(0.5, 1.0)))  # noqa: S311 - jitter, not security
 
 
 @tracer.capture_method(capture_response=False)
@@ -43,7 +34,12 @@ def record_handler(record: SQSRecord) -> None:
     try:
         provision(message, default_services(), attempt=attempt)
     except TransientFailure as failure:
-        delay = retry_delay_seconds(attempt, failure.retry_after_seconds)
+        delay = retry_delay_seconds(
+            attempt,
+            base=settings.provisioning_retry_base_seconds,
+            cap=settings.provisioning_retry_max_seconds,
+            retry_after=failure.retry_after_seconds,
+        )
         logger.warning(
             "will retry", extra={"attempt": attempt, "delay_seconds": delay, "error_code": failure.error.code}
         )

@@ -1,6 +1,5 @@
 """SQS worker: checks one integration per message against Evolution and Meta (partial batch failures)."""
 
-import random
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -8,7 +7,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from whatsapp_integrations.adapters.status_sync_queue import parse_sync_request
-from whatsapp_integrations.domain.provisioning import TransientFailure
+from whatsapp_integrations.domain.provisioning import TransientFailure, retry_delay_seconds
 from whatsapp_integrations.observability import logger, metrics, tracer
 from whatsapp_integrations.services import default_services
 from whatsapp_integrations.settings import get_settings
@@ -41,7 +40,7 @@ def record_handler(record: SQSRecord) -> None:
         logger.info("status checked", extra={"changes": report.changes, "repaired": report.repaired})
     except TransientFailure as failure:
         attempt = int(record.attributes.approximate_receive_count or 1)
-        delay = int(min(30 * 2 ** (attempt - 1), 900) * random.uniform(0.5, 1.0))  # noqa: S311 - jitter
+        delay = retry_delay_seconds(attempt, base=30, cap=900, retry_after=failure.retry_after_seconds)
         logger.warning("check will be retried", extra={"delay_seconds": delay, "error_code": failure.error.code})
         queue = default_services().status_sync_queue
         assert queue is not None

@@ -22,7 +22,7 @@ class WebhookTarget:
 
 
 @dataclass(frozen=True)
-class StatusChange:
+class RecordedStatus:
     wamid: str
     progress: MessageStatus
     failed: bool
@@ -86,7 +86,7 @@ FROM applied LEFT JOIN before ON true
 """
 
 
-def record_status(session: Session, target: WebhookTarget, wamid: str, status: MessageStatus) -> StatusChange:
+def record_status(session: Session, target: WebhookTarget, wamid: str, status: MessageStatus) -> RecordedStatus:
     failed = status == MessageStatus.FAILED
     row = session.fetch_one(
         _RECORD_STATUS,
@@ -99,8 +99,8 @@ def record_status(session: Session, target: WebhookTarget, wamid: str, status: M
         failed=failed,
     )
     if row is None:
-        return StatusChange(wamid, status, failed, changed=False)
-    return StatusChange(
+        return RecordedStatus(wamid, status, failed, changed=False)
+    return RecordedStatus(
         wamid,
         MessageStatus(row["progress"]),
         bool(row["failed"]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from enum import StrEnum
 from uuid import UUID
@@ -47,6 +48,13 @@ class ProvisioningMessage:
     integration_id: UUID
     operation: Operation
     correlation_id: str
+
+
+def retry_delay_seconds(attempt: int, *, base: int, cap: int, retry_after: int | None = None) -> int:
+    """Exponential backoff with jitter for the `attempt`-th failure, never shorter than the other side asked for
+    (SQS's visibility timeout caps it at 12 hours)."""
+    ceiling = min(base * 2 ** (attempt - 1), cap, 43_200)
+    return max(min(retry_after or 0, 43_200), int(ceiling * random.uniform(0.5, 1.0)))  # noqa: S311 - jitter
 
 
 class TransientFailure(Exception):
