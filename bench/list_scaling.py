@@ -14,8 +14,8 @@ from local.stack import ROOT
 from whatsapp_integrations.adapters import integrations_repository
 from whatsapp_integrations.adapters.database import Database, Row, Session
 from whatsapp_integrations.adapters.database_connection import connection_factory
-from whatsapp_integrations.adapters.integrations_repository import PageKey
 from whatsapp_integrations.adapters.migrations import apply_migrations
+from whatsapp_integrations.domain.integration import PageKey
 from whatsapp_integrations.settings import Settings
 
 DATABASE_NAME = "wa_bench_list"

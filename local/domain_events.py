@@ -9,7 +9,7 @@ from typing import Any
 
 import boto3
 
-from whatsapp_integrations.adapters.domain_events import SOURCE
+from whatsapp_integrations.domain.events import SOURCE
 
 
 class DomainEventTap:

@@ -28,6 +28,8 @@ def generate() -> str:
             "AWS_DEFAULT_REGION": "us-east-1",
             "PROVISIONING_QUEUE_URL": "http://127.0.0.1:1/queue/openapi",
             "WEBHOOK_HMAC_KEY_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:openapi",
+            "EVOLUTION_BASE_URL": "http://127.0.0.1:1",
+            "EVOLUTION_API_KEY_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:openapi",
         }
     )
     from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge

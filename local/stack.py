@@ -182,7 +182,7 @@ def _start(config: StackConfig, stoppers: list[Callable[[], None]]) -> LocalStac
     from whatsapp_integrations.adapters.migrations import apply_migrations
     from whatsapp_integrations.settings import Settings
 
-    database = Database(connection_factory(Settings()))
+    database = Database(connection_factory(Settings.from_environment()))
     applied = apply_migrations(database)
     database.close()
     config.log(f"migrations applied: {', '.join(applied) or 'none (already current)'}")

@@ -6,30 +6,27 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
 
 from whatsapp_integrations.domain.evolution_webhook import parse_webhook
-from whatsapp_integrations.http.api import build_api
+from whatsapp_integrations.http.api import build_api, request_origin
 from whatsapp_integrations.http.problems import openapi_problem_responses
+from whatsapp_integrations.http.schemas import WebhookAnswer
 from whatsapp_integrations.observability import logger, metrics, tracer
 from whatsapp_integrations.services import default_services
 from whatsapp_integrations.settings import get_settings
 from whatsapp_integrations.usecases.ingest_evolution_webhook import ingest_evolution_webhook
 
 settings = get_settings()
-settings.require("webhook_hmac_key_secret_arn")
+settings.require("webhook_hmac_key_secret_arn", "evolution_base_url", "evolution_api_key_secret_arn")
 app = build_api(settings, max_body_bytes=settings.max_webhook_body_bytes)
 WEBHOOK_PATH = "/webhooks/evolution"
 
 
-class WebhookAnswer(BaseModel):
-    result: str
-    reason: str = ""
-
-
 def receive(event_from_path: str | None) -> Response[WebhookAnswer]:
     webhook = parse_webhook(app.current_event.decoded_body or "", event_from_path)
-    outcome = ingest_evolution_webhook(webhook, app.current_event.headers.get("x-webhook-secret"), default_services())
+    outcome = ingest_evolution_webhook(
+        webhook, app.current_event.headers.get("x-webhook-secret"), default_services(), origin=request_origin(app)
+    )
     metrics.add_metric(name=f"Webhook_{outcome.result}", unit=MetricUnit.Count, value=1)
     return Response(
         status_code=200,

@@ -1,16 +1,14 @@
-from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
 from uuid import UUID
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field
 
-from whatsapp_integrations.domain.message_status import MessageStatus, shown_status
 from whatsapp_integrations.http.api import build_api, caller
 from whatsapp_integrations.http.problems import openapi_problem_responses
 from whatsapp_integrations.http.routes import INTEGRATIONS_PATH
+from whatsapp_integrations.http.schemas import MessageStatusResponse
 from whatsapp_integrations.observability import logger, metrics, tracer
 from whatsapp_integrations.services import default_services
 from whatsapp_integrations.settings import get_settings
@@ -18,23 +16,6 @@ from whatsapp_integrations.usecases.get_message_status import get_message_status
 
 settings = get_settings()
 app = build_api(settings)
-
-
-class StatusSeenResponse(BaseModel):
-    status: MessageStatus
-    received_at: datetime
-
-
-class MessageStatusResponse(BaseModel):
-    wamid: str
-    status: MessageStatus = Field(description="FAILED when a failure was reported, else the furthest progress")
-    progress: MessageStatus = Field(description="The furthest of PENDING < SENT < DELIVERED < READ < PLAYED")
-    failed: bool
-    failed_at: datetime | None
-    recipient: str | None
-    sent_at: datetime | None
-    updated_at: datetime
-    history: list[StatusSeenResponse] = Field(description="Every status received, oldest first")
 
 
 @app.get(
@@ -46,17 +27,7 @@ class MessageStatusResponse(BaseModel):
 def get_message(integration_id: UUID, wamid: str) -> MessageStatusResponse:
     # Meta's wamids are base64 and may hold + / =; the path parameter arrives still URL-encoded.
     record = get_message_status(caller(app, settings), integration_id, unquote(wamid), default_services())
-    return MessageStatusResponse(
-        wamid=record.wamid,
-        status=shown_status(record.progress, record.failed_at is not None),
-        progress=record.progress,
-        failed=record.failed_at is not None,
-        failed_at=record.failed_at,
-        recipient=record.recipient,
-        sent_at=record.sent_at,
-        updated_at=record.updated_at,
-        history=[StatusSeenResponse(status=seen.status, received_at=seen.received_at) for seen in record.history],
-    )
+    return MessageStatusResponse.of(record)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -20,7 +20,6 @@ settings.require("status_sync_queue_url")
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     services = default_services()
-    assert services.status_sync_queue is not None
     queued = schedule_status_sync(services, services.status_sync_queue, correlation_id=str(event.get("id", "")))
     metrics.add_metric(name="StatusChecksQueued", unit=MetricUnit.Count, value=queued)
     logger.info("status checks queued", extra={"queued": queued})

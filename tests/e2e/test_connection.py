@@ -14,8 +14,7 @@ import pytest
 from local import graph_simulator as sim
 from local.stack import LocalStack
 from tests.e2e.conftest import Api
-from whatsapp_integrations.adapters.evolution_client import WEBHOOK_EVENTS
-from whatsapp_integrations.domain.provisioning import WEBHOOK_SECRET_HEADER
+from whatsapp_integrations.domain.evolution_instance import WEBHOOK_EVENTS, WEBHOOK_SECRET_HEADER
 
 DEMO = {"phone_number_id": sim.DEMO_PHONE_NUMBER_IDS[0], "waba_id": sim.DEMO_WABA_ID, "access_token": sim.VALID_TOKEN}
 SETTLED = {"connected", "disconnected", "error", "reauth_required", "validated"}

@@ -11,7 +11,7 @@ import httpx
 from local.stack import LocalStack
 from tests.e2e.conftest import Api
 from tests.e2e.test_connection import DEMO, SETTLED, create, wait_for
-from whatsapp_integrations.adapters.evolution_client import WEBHOOK_EVENTS
+from whatsapp_integrations.domain.evolution_instance import WEBHOOK_EVENTS
 
 
 def connected(api: Api) -> str:

@@ -9,6 +9,7 @@ from uuid import uuid4
 import pytest
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
+from local.evolution_simulator import EvolutionSimulator
 from local.graph_simulator import GraphSimulator
 from local.postgres import create_database, drop_database, find_or_start_postgres
 from local.stack import aws_environment, create_kms_key
@@ -55,6 +56,26 @@ def graph() -> Iterator[GraphSimulator]:
     simulator = GraphSimulator().start()
     yield simulator
     simulator.stop()
+
+
+EVOLUTION_KEY = "integration-evolution-key"
+
+
+@pytest.fixture(scope="session")
+def evolution(graph: GraphSimulator) -> Iterator[EvolutionSimulator]:
+    """The Evolution API simulator (a test double), sending through the Graph simulator."""
+    simulator = EvolutionSimulator(api_key=EVOLUTION_KEY, graph_url=graph.base_url).start()
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture(scope="session")
+def evolution_key_secret_arn(moto_url: str) -> str:
+    import boto3
+
+    return str(
+        boto3.client("secretsmanager").create_secret(Name=f"evolution-key-{uuid4()}", SecretString=EVOLUTION_KEY)["ARN"]
+    )
 
 
 @pytest.fixture(scope="session")

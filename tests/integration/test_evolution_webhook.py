@@ -13,13 +13,15 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import boto3
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from local import graph_simulator as sim
+from local.evolution_simulator import EvolutionSimulator
 from local.gateway import LambdaContext, http_api_event
-from tests.integration.conftest import load_function
+from tests.integration.conftest import EVOLUTION_KEY, load_function
 from whatsapp_integrations.adapters import webhook_store
 from whatsapp_integrations.domain.caller import Caller
 from whatsapp_integrations.domain.credentials import MetaCredentials, token_hmac
@@ -33,7 +35,11 @@ HMAC_KEY = "server-side-hmac-key-for-tests"
 
 @pytest.fixture
 def webhook_function(
-    services: Services, migrated: Any, lambda_environment: Callable[[dict[str, str]], None]
+    services: Services,
+    migrated: Any,
+    lambda_environment: Callable[[dict[str, str]], None],
+    evolution: EvolutionSimulator,
+    evolution_key_secret_arn: str,
 ) -> ModuleType:
     secret_arn = boto3.client("secretsmanager").create_secret(Name=f"hmac-{uuid4()}", SecretString=HMAC_KEY)["ARN"]
     bus = f"bus-{uuid4().hex[:8]}"
@@ -45,6 +51,8 @@ def webhook_function(
             "GRAPH_API_BASE_URL": str(migrated.graph_api_base_url),
             "WEBHOOK_HMAC_KEY_SECRET_ARN": secret_arn,
             "EVENT_BUS_NAME": bus,
+            "EVOLUTION_BASE_URL": evolution.base_url,
+            "EVOLUTION_API_KEY_SECRET_ARN": evolution_key_secret_arn,
             "POWERTOOLS_TRACE_DISABLED": "true",
         }
     )
@@ -52,11 +60,24 @@ def webhook_function(
 
 
 @pytest.fixture
-def connected(services: Services, caller: Caller) -> UUID:
+def connected(services: Services, caller: Caller, evolution: EvolutionSimulator) -> UUID:
     """A connected integration whose Evolution instance we own (as the provisioner leaves it)."""
     integration = create_integration(
         caller, "Main", MetaCredentials(sim.DEMO_PHONE_NUMBER_IDS[0], sim.DEMO_WABA_ID, sim.VALID_TOKEN), services
     )
+    evolution.reset()
+    created = httpx.post(
+        f"{evolution.base_url}/instance/create",
+        headers={"apikey": EVOLUTION_KEY},
+        json={
+            "instanceName": f"wa-{integration.id}",
+            "integration": "WHATSAPP-BUSINESS",
+            "token": sim.VALID_TOKEN,
+            "number": sim.DEMO_PHONE_NUMBER_IDS[0],
+            "businessId": sim.DEMO_WABA_ID,
+        },
+    )
+    assert created.status_code == 201, created.text
     services.database.in_transaction(
         lambda session: session.execute(
             "UPDATE integrations SET status = 'connected', evolution_instance_name = :name, "
@@ -77,13 +98,14 @@ def post(
     secret: str | None = SECRET,
     raw: bytes | None = None,
     path: str = "/webhooks/evolution",
+    source_ip: str = "127.0.0.1",
 ) -> tuple[int, dict[str, Any]]:
     headers = {"content-type": "application/json"}
     if secret is not None:
         headers["x-webhook-secret"] = secret
     body = raw if raw is not None else json.dumps(envelope).encode()
     route = "POST /webhooks/evolution/{event}" if path.count("/") > 2 else "POST /webhooks/evolution"
-    event = http_api_event(route, "POST", path, headers=headers, body=body)
+    event = http_api_event(route, "POST", path, headers=headers, body=body, source_ip=source_ip)
     result = function.lambda_handler(event, LambdaContext("webhook", event["requestContext"]["requestId"]))
     return result["statusCode"], json.loads(result["body"])
 
@@ -266,10 +288,53 @@ def test_the_by_events_path_form_is_accepted(
     assert message(services, caller, connected, "wamid.P").progress == "SENT"
 
 
-def test_an_instance_deleted_behind_our_back_marks_the_integration(
-    webhook_function: ModuleType, connected: UUID, services: Services, caller: Caller
+def test_a_removal_claim_changes_nothing_while_the_instance_exists(
+    webhook_function: ModuleType, connected: UUID, services: Services
 ) -> None:
-    code, body = post(webhook_function, envelope(connected, "instance.delete", {"instanceName": "x"}))
+    # Given a connected integration whose instance Evolution still has
+    # When a correctly signed (or replayed) instance.delete and remove.instance arrive
+    answers = [
+        post(webhook_function, envelope(connected, event, {"instanceName": f"wa-{connected}"}))
+        for event in ("instance.delete", "remove.instance")
+    ]
+    # Then both are ignored after asking Evolution, and the integration stays connected with no audit row
+    assert [(code, body["result"], body["reason"]) for code, body in answers] == [
+        (200, "ignored", "the instance still exists")
+    ] * 2
+    row = services.database.in_transaction(
+        lambda session: session.fetch_one(
+            "SELECT status, (SELECT count(*) FROM audit_events a WHERE a.integration_id = i.id "
+            "AND action = 'integration.instance_removed_outside') AS audited FROM integrations i WHERE id = :id",
+            id=connected,
+        )
+    )
+    assert (row["status"], row["audited"]) == ("connected", 0)
+
+
+def test_a_removal_claim_waits_when_evolution_cannot_confirm_it(
+    webhook_function: ModuleType, connected: UUID, services: Services, evolution: EvolutionSimulator
+) -> None:
+    # Given Evolution answering 503 to the question
+    evolution.fail_next("/instance/fetchInstances", 503)
+    # When the claim arrives
+    code, body = post(webhook_function, envelope(connected, "instance.delete", {"instanceName": f"wa-{connected}"}))
+    # Then it answers 503 (Evolution delivers it again) and nothing changed
+    assert (code, body["code"]) == (503, "evolution_unconfirmed")
+    row = services.database.in_transaction(
+        lambda session: session.fetch_one("SELECT status FROM integrations WHERE id = :id", id=connected)
+    )
+    assert row["status"] == "connected"
+
+
+def test_an_instance_deleted_behind_our_back_marks_the_integration(
+    webhook_function: ModuleType, connected: UUID, services: Services, caller: Caller, evolution: EvolutionSimulator
+) -> None:
+    # Given the instance really was deleted in Evolution
+    evolution.delete_behind_our_back(f"wa-{connected}")
+    # When its instance.delete arrives (from source 198.51.100.7), then its remove.instance
+    code, body = post(
+        webhook_function, envelope(connected, "instance.delete", {"instanceName": "x"}), source_ip="198.51.100.7"
+    )
     assert (code, body["result"]) == (200, "recorded")
     assert post(webhook_function, envelope(connected, "remove.instance", None))[1]["result"] == "ignored"
     row = services.database.in_transaction(
@@ -284,6 +349,15 @@ def test_an_instance_deleted_behind_our_back_marks_the_integration(
         )
     )
     assert actions[-1]["action"] == "integration.instance_removed_outside"
+    # And the transition's audit row says where the claim came from
+    audited = services.database.in_transaction(
+        lambda session: session.fetch_one(
+            "SELECT actor, request_id, source_ip FROM audit_events WHERE integration_id = :id ORDER BY id DESC LIMIT 1",
+            id=connected,
+        )
+    )
+    assert audited["actor"] == "system:evolution-webhook" and audited["request_id"]
+    assert audited["source_ip"] == "198.51.100.7"
 
 
 def test_the_token_in_apikey_reaches_no_table_and_no_log_line(

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import dataclasses
 from uuid import uuid4
 
 import pytest
@@ -237,7 +236,7 @@ def test_the_meta_call_limit_holds_across_instances(services: Services, caller: 
     # Given a limit of 2 calls a minute and two "Lambda instances" with their own connections
     from whatsapp_integrations.services import build_services
 
-    limited = dataclasses.replace(services, settings=migrated.model_copy(update={"meta_calls_per_minute": 2}))
+    limited = build_services(migrated.model_copy(update={"meta_calls_per_minute": 2}))
     other_instance = build_services(migrated.model_copy(update={"meta_calls_per_minute": 2}))
     # When the tenant validates twice on one and once on the other
     validate_credentials(caller, demo(), limited)
@@ -249,3 +248,4 @@ def test_the_meta_call_limit_holds_across_instances(services: Services, caller: 
     # And another tenant is not affected
     validate_credentials(Caller(f"t-{uuid4().hex[:6]}", "u"), demo(), limited)
     other_instance.database.close()
+    limited.database.close()

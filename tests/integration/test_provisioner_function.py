@@ -62,7 +62,7 @@ def wired(
             "META_CALLS_PER_MINUTE": "1000",
         }
     )
-    return build_services(Settings()), queue_url
+    return build_services(Settings.from_environment()), queue_url
 
 
 def load_provisioner() -> ModuleType:

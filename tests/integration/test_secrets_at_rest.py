@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 from local import graph_simulator as sim
 from whatsapp_integrations.adapters import audit_log
 from whatsapp_integrations.adapters.secret_cipher import SecretContext
+from whatsapp_integrations.domain.audit import AuditEntry, Origin
 from whatsapp_integrations.domain.caller import Caller
 from whatsapp_integrations.domain.credentials import MetaCredentials
 from whatsapp_integrations.services import Services
@@ -89,9 +90,8 @@ def test_a_database_dump_contains_no_plaintext_secret(services: Services, caller
             session,
             tenant_id=caller.tenant_id,
             integration_id=created.id,
-            actor="probe",
-            action="probe",
-            request_id=None,
+            origin=Origin("probe"),
+            entry=AuditEntry("probe"),
         )
     )
     # When the whole database is dumped

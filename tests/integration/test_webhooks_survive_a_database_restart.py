@@ -69,6 +69,9 @@ def webhook_function(
             "DATABASE_URL": restartable_database[1],
             "KMS_KEY_ID": kms_key_id,
             "WEBHOOK_HMAC_KEY_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:unused",
+            # Only status events flow here: Evolution is never asked.
+            "EVOLUTION_BASE_URL": "http://127.0.0.1:1",
+            "EVOLUTION_API_KEY_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:unused",
             "DB_CONNECT_TIMEOUT_SECONDS": "2",
             "POWERTOOLS_TRACE_DISABLED": "true",
         }

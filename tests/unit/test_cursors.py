@@ -5,7 +5,7 @@ from uuid import uuid4
 
 import pytest
 
-from whatsapp_integrations.adapters.integrations_repository import PageKey
+from whatsapp_integrations.domain.integration import PageKey
 from whatsapp_integrations.http.cursors import (
     BadCursor,
     decode_audit_cursor,

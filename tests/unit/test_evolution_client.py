@@ -9,14 +9,13 @@ import pytest
 
 from whatsapp_integrations.adapters.evolution_client import (
     VALID_EVENT_NAMES,
-    WEBHOOK_EVENTS,
     EvolutionClient,
     EvolutionError,
     EvolutionInstance,
     EvolutionUnavailable,
     SendResult,
-    WebhookConfig,
 )
+from whatsapp_integrations.domain.evolution_instance import WEBHOOK_EVENTS, WebhookConfig
 
 pytestmark = pytest.mark.unit
 
@@ -584,23 +583,27 @@ def test_instance_names_are_url_encoded_in_paths(name: str, encoded: bytes) -> N
     assert seen[0].url.raw_path == b"/instance/connectionState/" + encoded
 
 
-def test_webhook_config_round_trips_through_as_body() -> None:
-    # Given a config
+def test_webhook_config_round_trips_through_set_and_its_stored_row() -> None:
+    # Given a config, and an Evolution that stores what it is sent and answers the row (section 6.1)
     config = WebhookConfig(url=HOOK_URL, headers={}, events=["SEND_MESSAGE"], by_events=True)  # type: ignore[arg-type]
 
-    # When it is rendered and read back as a row
-    body = config.as_body()["webhook"]
-    row = {
-        "url": body["url"],
-        "headers": body["headers"],
-        "enabled": body["enabled"],
-        "events": body["events"],
-        "webhookByEvents": body["byEvents"],
-        "webhookBase64": body["base64"],
-    }
+    def store(request: httpx.Request) -> httpx.Response:
+        body = sent_json(request)["webhook"]
+        row = {
+            "url": body["url"],
+            "headers": body["headers"],
+            "enabled": body["enabled"],
+            "events": body["events"],
+            "webhookByEvents": body["byEvents"],
+            "webhookBase64": body["base64"],
+        }
+        return httpx.Response(201, json=row)
+
+    # When it is set
+    stored = evolution(store).set_webhook("tenant1-wa", config)
 
     # Then nothing is lost and events are a tuple
-    assert WebhookConfig.from_row(row) == config
+    assert stored == config
     assert config.events == ("SEND_MESSAGE",)
 
 

@@ -1,19 +1,31 @@
 from __future__ import annotations
 
-from whatsapp_integrations.domain.provisioning import retry_delay_seconds
+from whatsapp_integrations.settings import RetryPolicy
 
 
-def test_the_backoff_grows_with_jitter_and_stops_at_the_cap() -> None:
-    # Given the first six attempts with a 10 s base and a 60 s cap
-    delays = [retry_delay_seconds(attempt, base=10, cap=60) for attempt in range(1, 7)]
-    # Then each lies between half and all of its exponential ceiling, never above the cap
-    ceilings = [10, 20, 40, 60, 60, 60]
-    assert all(ceiling // 2 <= delay <= ceiling for delay, ceiling in zip(delays, ceilings, strict=True))
+def test_the_delay_doubles_up_to_the_cap_with_jitter() -> None:
+    # Given a policy of 10 s doubling up to 60 s
+    policy = RetryPolicy(base_seconds=10, cap_seconds=60, max_attempts=8)
+    # When the delays of six failures in a row are drawn
+    delays = [policy.delay_seconds(attempt) for attempt in range(1, 7)]
+    # Then each lies between half and all of its ceiling
+    for delay, ceiling in zip(delays, [10, 20, 40, 60, 60, 60], strict=True):
+        assert ceiling // 2 <= delay <= ceiling
 
 
-def test_what_the_other_side_asked_for_is_respected() -> None:
-    assert retry_delay_seconds(1, base=10, cap=60, retry_after=900) == 900
+def test_the_other_sides_retry_after_wins_when_longer() -> None:
+    policy = RetryPolicy(base_seconds=10, cap_seconds=60, max_attempts=8)
+    assert policy.delay_seconds(1, retry_after=900) == 900
 
 
-def test_sqs_visibility_limit_is_never_exceeded() -> None:
-    assert retry_delay_seconds(40, base=900, cap=10**9, retry_after=10**9) == 43_200
+def test_no_delay_exceeds_what_sqs_allows() -> None:
+    policy = RetryPolicy(base_seconds=900, cap_seconds=43_200, max_attempts=50)
+    assert policy.delay_seconds(40, retry_after=10**9) == 43_200
+
+
+def test_the_last_attempt_and_the_budget_follow_max_attempts() -> None:
+    # Given a policy with 5 attempts capped at 300 s
+    policy = RetryPolicy(base_seconds=5, cap_seconds=300, max_attempts=5)
+    # Then attempt 5 is the last, and the retries of one message can never take longer than 5 x 300 s
+    assert not policy.is_last(4) and policy.is_last(5)
+    assert policy.budget_seconds == 1500

@@ -1,27 +1,27 @@
-"""The adapters a use case needs, built once per execution environment and passed explicitly."""
+"""The adapters a use case needs, each built on first use and then kept for the execution environment.
+
+A function builds only what it uses: GET never creates a KMS or an HTTP client, the webhook never an SQS one.
+Heavy imports (boto3, httpx) happen inside the builders for the same reason.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
-from typing import TYPE_CHECKING
-
-import boto3
-import httpx
+from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING, Any
 
 from whatsapp_integrations.adapters.database import Database
 from whatsapp_integrations.adapters.database_connection import connection_factory
-from whatsapp_integrations.adapters.domain_events import DomainEvents
-from whatsapp_integrations.adapters.graph_client import GraphClient
-from whatsapp_integrations.adapters.provisioning_queue import ProvisioningQueue
-from whatsapp_integrations.adapters.secret_cipher import SecretCipher
-from whatsapp_integrations.adapters.status_sync_queue import StatusSyncQueue
 from whatsapp_integrations.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from whatsapp_integrations.adapters.domain_events import DomainEvents
     from whatsapp_integrations.adapters.evolution_client import EvolutionClient
+    from whatsapp_integrations.adapters.graph_client import GraphClient
+    from whatsapp_integrations.adapters.provisioning_queue import ProvisioningQueue
+    from whatsapp_integrations.adapters.secret_cipher import SecretCipher
+    from whatsapp_integrations.adapters.status_sync_queue import StatusSyncQueue
 
 
 def utc_now() -> datetime:
@@ -32,23 +32,59 @@ class NotConfigured(RuntimeError):
     pass
 
 
-@dataclass(frozen=True)
 class Services:
-    settings: Settings
-    database: Database
-    cipher: SecretCipher
-    graph: GraphClient
-    clock: Callable[[], datetime] = utc_now
-    provisioning_queue: ProvisioningQueue | None = None
-    evolution_factory: Callable[[], EvolutionClient] | None = None
-    domain_events: DomainEvents | None = None
-    status_sync_queue: StatusSyncQueue | None = None
+    def __init__(self, settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> None:
+        self.settings = settings
+        self.clock = clock
+        self._aws_clients: dict[str, Any] = {}
+
+    @cached_property
+    def database(self) -> Database:
+        return Database(connection_factory(self.settings))
+
+    @cached_property
+    def cipher(self) -> SecretCipher:
+        from whatsapp_integrations.adapters.secret_cipher import SecretCipher
+
+        return SecretCipher(self._aws_client("kms"), self.settings.kms_key_id)
+
+    @cached_property
+    def graph(self) -> GraphClient:
+        import httpx
+
+        from whatsapp_integrations.adapters.graph_client import GraphClient
+
+        http = httpx.Client(timeout=httpx.Timeout(self.settings.graph_timeout_seconds, connect=3.0))
+        return GraphClient(http, self.settings.graph_root)
+
+    @cached_property
+    def queue(self) -> ProvisioningQueue:
+        from whatsapp_integrations.adapters.provisioning_queue import ProvisioningQueue
+
+        if not self.settings.provisioning_queue_url:
+            raise NotConfigured("PROVISIONING_QUEUE_URL is not set")
+        return ProvisioningQueue(self._aws_client("sqs"), self.settings.provisioning_queue_url)
+
+    @cached_property
+    def status_sync_queue(self) -> StatusSyncQueue:
+        from whatsapp_integrations.adapters.status_sync_queue import StatusSyncQueue
+
+        if not self.settings.status_sync_queue_url:
+            raise NotConfigured("STATUS_SYNC_QUEUE_URL is not set")
+        return StatusSyncQueue(self._aws_client("sqs"), self.settings.status_sync_queue_url)
+
+    @cached_property
+    def domain_events(self) -> DomainEvents | None:
+        """None when no event bus is configured: then no event is written to the outbox either."""
+        from whatsapp_integrations.adapters.domain_events import DomainEvents
+
+        if not self.settings.event_bus_name:
+            return None
+        return DomainEvents(self._aws_client("events"), self.settings.event_bus_name)
 
     @property
-    def queue(self) -> ProvisioningQueue:
-        if self.provisioning_queue is None:
-            raise NotConfigured("PROVISIONING_QUEUE_URL is not set")
-        return self.provisioning_queue
+    def publishes_events(self) -> bool:
+        return bool(self.settings.event_bus_name)
 
     def webhook_hmac_key(self) -> bytes:
         """The server-side key of the token HMAC (Secrets Manager, cached by Powertools parameters)."""
@@ -58,59 +94,35 @@ class Services:
 
         return str(parameters.get_secret(self.settings.webhook_hmac_key_secret_arn, max_age=300)).encode()
 
-    def publish(self, detail_type: str, detail: dict[str, object]) -> None:
-        if self.domain_events is not None:
-            self.domain_events.publish(detail_type, detail)
-
     def evolution(self) -> EvolutionClient:
         """A client with the current global key (Secrets Manager, cached by Powertools parameters)."""
-        if self.evolution_factory is None:
+        settings = self.settings
+        if settings.evolution_base_url is None or not settings.evolution_api_key_secret_arn:
             raise NotConfigured("EVOLUTION_BASE_URL and EVOLUTION_API_KEY_SECRET_ARN are not set")
-        return self.evolution_factory()
+        from aws_lambda_powertools.utilities import parameters
+
+        from whatsapp_integrations.adapters.evolution_client import EvolutionClient
+
+        api_key = parameters.get_secret(settings.evolution_api_key_secret_arn, max_age=300)
+        return EvolutionClient(self._evolution_http, str(settings.evolution_base_url).rstrip("/"), str(api_key))
+
+    @cached_property
+    def _evolution_http(self) -> Any:
+        import httpx
+
+        return httpx.Client(timeout=httpx.Timeout(self.settings.evolution_timeout_seconds, connect=3.0))
+
+    def _aws_client(self, service: str) -> Any:
+        """One client per service (boto3 clients are thread-safe)."""
+        if service not in self._aws_clients:
+            import boto3
+
+            self._aws_clients[service] = boto3.client(service, region_name=self.settings.aws_region)  # type: ignore[call-overload]
+        return self._aws_clients[service]
 
 
 def build_services(settings: Settings) -> Services:
-    http = httpx.Client(timeout=httpx.Timeout(settings.graph_timeout_seconds, connect=3.0))
-    queue = (
-        ProvisioningQueue(boto3.client("sqs", region_name=settings.aws_region), settings.provisioning_queue_url)
-        if settings.provisioning_queue_url
-        else None
-    )
-    return Services(
-        settings=settings,
-        database=Database(connection_factory(settings)),
-        cipher=SecretCipher(boto3.client("kms", region_name=settings.aws_region), settings.kms_key_id),
-        graph=GraphClient(http, settings.graph_root),
-        provisioning_queue=queue,
-        evolution_factory=_evolution_factory(settings),
-        status_sync_queue=(
-            StatusSyncQueue(boto3.client("sqs", region_name=settings.aws_region), settings.status_sync_queue_url)
-            if settings.status_sync_queue_url
-            else None
-        ),
-        domain_events=(
-            DomainEvents(boto3.client("events", region_name=settings.aws_region), settings.event_bus_name)
-            if settings.event_bus_name
-            else None
-        ),
-    )
-
-
-def _evolution_factory(settings: Settings) -> Callable[[], EvolutionClient] | None:
-    if settings.evolution_base_url is None or not settings.evolution_api_key_secret_arn:
-        return None
-    from aws_lambda_powertools.utilities import parameters
-
-    from whatsapp_integrations.adapters.evolution_client import EvolutionClient
-
-    http = httpx.Client(timeout=httpx.Timeout(settings.evolution_timeout_seconds, connect=3.0))
-    base_url, secret_arn = str(settings.evolution_base_url).rstrip("/"), settings.evolution_api_key_secret_arn
-
-    def client() -> EvolutionClient:
-        api_key = parameters.get_secret(secret_arn, max_age=300)
-        return EvolutionClient(http, base_url, str(api_key))
-
-    return client
+    return Services(settings)
 
 
 @lru_cache(maxsize=1)

@@ -1,16 +1,51 @@
+"""Every setting a function reads, from its environment, typed and validated once at cold start.
+
+Plain pydantic rather than pydantic-settings: the environment is read by one small function, and every cold
+start is spared the extra import.
+"""
+
 from __future__ import annotations
 
+import os
+import random
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Annotated
 
-from pydantic import Field, HttpUrl, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
+
+# SQS hides a message for at most 12 hours (ChangeMessageVisibility).
+MAX_RETRY_DELAY_SECONDS = 43_200
 
 
-class Settings(BaseSettings):
-    """Every setting a function reads, validated once at cold start."""
+class RetryPolicy(BaseModel):
+    """How a queue worker retries one message: exponential backoff with jitter from `base_seconds` up to
+    `cap_seconds`, `max_attempts` deliveries in all. The template's `maxReceiveCount` is the same number, so the
+    last attempt the worker sees is the one after which SQS dead-letters the message."""
 
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(frozen=True)
+
+    base_seconds: Annotated[int, Field(ge=1, le=MAX_RETRY_DELAY_SECONDS)]
+    cap_seconds: Annotated[int, Field(ge=1, le=MAX_RETRY_DELAY_SECONDS)]
+    max_attempts: Annotated[int, Field(ge=1, le=50)]
+
+    def delay_seconds(self, attempt: int, retry_after: int | None = None) -> int:
+        """Backoff before the delivery after the `attempt`-th failure, never shorter than the other side asked."""
+        ceiling = min(self.base_seconds * 2 ** (attempt - 1), self.cap_seconds, MAX_RETRY_DELAY_SECONDS)
+        jittered = int(ceiling * random.uniform(0.5, 1.0))  # noqa: S311 - jitter, not cryptography
+        return max(min(retry_after or 0, MAX_RETRY_DELAY_SECONDS), jittered)
+
+    def is_last(self, attempt: int) -> bool:
+        return attempt >= self.max_attempts
+
+    @property
+    def budget_seconds(self) -> int:
+        """The longest the retries of one message can take: past it, the work was lost."""
+        return self.cap_seconds * self.max_attempts
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
     database_url: str | None = Field(default=None, description="postgresql://user:password@host:port/name (local use)")
     db_host: str | None = None
@@ -40,12 +75,15 @@ class Settings(BaseSettings):
     evolution_timeout_seconds: Annotated[float, Field(gt=0, le=25)] = 10.0
     provisioning_max_attempts: Annotated[int, Field(ge=1, le=50)] = 8
     provisioning_retry_base_seconds: Annotated[int, Field(ge=1, le=900)] = 10
-    provisioning_retry_max_seconds: Annotated[int, Field(ge=1, le=43_200)] = 900
+    provisioning_retry_max_seconds: Annotated[int, Field(ge=1, le=MAX_RETRY_DELAY_SECONDS)] = 900
 
     # Status sync
     status_sync_queue_url: str | None = None
     status_sync_interval_minutes: Annotated[int, Field(ge=1, le=1440)] = 5
     status_sync_meta_calls_per_waba_per_hour: Annotated[int, Field(ge=1, le=5_000)] = 60
+    status_sync_max_attempts: Annotated[int, Field(ge=1, le=50)] = 5
+    status_sync_retry_base_seconds: Annotated[int, Field(ge=1, le=900)] = 30
+    status_sync_retry_max_seconds: Annotated[int, Field(ge=1, le=MAX_RETRY_DELAY_SECONDS)] = 900
 
     # Evolution's webhooks and the domain events they cause
     webhook_hmac_key_secret_arn: str | None = Field(
@@ -54,11 +92,21 @@ class Settings(BaseSettings):
     event_bus_name: str | None = None
     max_webhook_body_bytes: Annotated[int, Field(ge=1024, le=6_291_456)] = 262_144
 
+    # The outbox: what a state change sends, kept until it is sent
+    outbox_sweep_after_seconds: Annotated[int, Field(ge=1, le=3600)] = 20
+
     @model_validator(mode="after")
     def _database_is_configured(self) -> Settings:
         if self.database_url is None and not (self.db_host and self.db_name and self.db_user):
             raise ValueError("set DATABASE_URL, or DB_HOST, DB_NAME and DB_USER")
         return self
+
+    @classmethod
+    def from_environment(cls, environment: Mapping[str, str] | None = None) -> Settings:
+        """Each field from the variable of the same name in upper case; an empty variable counts as unset."""
+        source = os.environ if environment is None else environment
+        values = {name: source[name.upper()] for name in cls.model_fields if source.get(name.upper())}
+        return cls.model_validate(values)
 
     def require(self, *names: str) -> None:
         """A function that needs optional settings checks them at cold start, with a message naming them."""
@@ -70,7 +118,23 @@ class Settings(BaseSettings):
     def graph_root(self) -> str:
         return f"{str(self.graph_api_base_url).rstrip('/')}/{self.graph_api_version}"
 
+    @property
+    def provisioning_retry(self) -> RetryPolicy:
+        return RetryPolicy(
+            base_seconds=self.provisioning_retry_base_seconds,
+            cap_seconds=self.provisioning_retry_max_seconds,
+            max_attempts=self.provisioning_max_attempts,
+        )
+
+    @property
+    def status_sync_retry(self) -> RetryPolicy:
+        return RetryPolicy(
+            base_seconds=self.status_sync_retry_base_seconds,
+            cap_seconds=self.status_sync_retry_max_seconds,
+            max_attempts=self.status_sync_max_attempts,
+        )
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    return Settings.from_environment()

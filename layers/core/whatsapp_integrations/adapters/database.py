@@ -1,4 +1,11 @@
-"""One lazily opened pg8000 connection per execution environment, reopened once when it was dropped."""
+"""One lazily opened pg8000 connection per execution environment, reopened once when it was dropped.
+
+Every statement with parameters is prepared once per connection and then run with a single round trip
+(Bind/Execute/Sync), instead of pg8000's three for an unnamed statement (Parse, Describe, Bind/Execute). The
+prepared statements live as long as their connection: a reopened connection prepares again. Behind RDS Proxy,
+named statements pin the client connection to one database connection, which a Lambda execution environment
+(one connection, one invocation at a time) can afford.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,7 @@ from typing import Any, TypeVar
 
 import pg8000.native
 from pg8000.exceptions import DatabaseError, InterfaceError
+from pg8000.native import PreparedStatement
 
 from whatsapp_integrations.domain.errors import DatabaseUnavailable
 
@@ -35,14 +43,16 @@ def is_connection_error(error: BaseException) -> bool:
 
 
 class Session:
-    """Statements inside one transaction; rows come back as dicts keyed by column name."""
+    """Statements on one connection (inside a transaction, or each on its own); rows come back as dicts."""
 
-    def __init__(self, connection: pg8000.native.Connection) -> None:
+    def __init__(self, connection: pg8000.native.Connection, prepared: dict[str, PreparedStatement]) -> None:
         self._connection = connection
+        self._prepared = prepared
 
     def fetch(self, sql: str, **params: Any) -> list[Row]:
-        rows = self._connection.run(sql, **params) or []
-        names = [column["name"] for column in self._connection.columns or []]
+        statement = self._statement(sql)
+        rows = statement.run(**params) or []
+        names = [column["name"] for column in statement.columns or []]
         return [dict(zip(names, row, strict=True)) for row in rows]
 
     def fetch_one(self, sql: str, **params: Any) -> Row | None:
@@ -50,14 +60,26 @@ class Session:
         return rows[0] if rows else None
 
     def execute(self, sql: str, **params: Any) -> int:
-        self._connection.run(sql, **params)
-        return int(self._connection.row_count)
+        statement = self._statement(sql)
+        statement.run(**params)
+        return int(statement._context.row_count)
+
+    def execute_script(self, sql: str) -> None:
+        """Several statements without parameters (a migration file), sent as one simple query."""
+        self._connection.run(sql)
+
+    def _statement(self, sql: str) -> PreparedStatement:
+        statement = self._prepared.get(sql)
+        if statement is None:
+            statement = self._prepared[sql] = self._connection.prepare(sql)
+        return statement
 
 
 class Database:
     def __init__(self, connect: Callable[[], pg8000.native.Connection]) -> None:
         self._connect = connect
         self._connection: pg8000.native.Connection | None = None
+        self._prepared: dict[str, PreparedStatement] = {}
         self._lock = threading.Lock()
 
     def in_transaction(self, work: Callable[[Session], T]) -> T:
@@ -74,7 +96,8 @@ class Database:
                 return self._attempt(work, last_attempt=True)
 
     def autocommit(self, work: Callable[[Session], T]) -> T:
-        """Run `work` without a transaction, each statement committing on its own: one round trip per statement.
+        """Run `work` without a transaction, each statement committing on its own: one round trip per statement,
+        which also makes it the way to run a single read.
 
         Only for work whose statements are idempotent (upserts, inserts that ignore conflicts): a dropped
         connection makes the whole of `work` run once more on a new connection.
@@ -88,7 +111,7 @@ class Database:
                         raise DatabaseUnavailable() from error
                     continue
                 try:
-                    return work(Session(connection))
+                    return work(Session(connection, self._prepared))
                 except Exception as error:
                     if not is_connection_error(error):
                         raise
@@ -111,7 +134,7 @@ class Database:
             raise _Reopen() from error
         try:
             connection.run("BEGIN")
-            result = work(Session(connection))
+            result = work(Session(connection, self._prepared))
         except Exception as error:
             if not is_connection_error(error):
                 self._rollback()
@@ -149,6 +172,7 @@ class Database:
 
     def _discard(self) -> None:
         connection, self._connection = self._connection, None
+        self._prepared = {}
         if connection is not None:
             with contextlib.suppress(Exception):  # the socket is already gone; closing is best effort
                 connection.close()

@@ -17,19 +17,12 @@ from urllib.parse import quote
 
 import httpx
 
+from whatsapp_integrations.domain.evolution_instance import WebhookConfig
+
 # httpx logs every URL at INFO; keep request lines out of the logs like the other adapters do.
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
 BUSINESS_INTEGRATION = "WHATSAPP-BUSINESS"
-
-# The events we consume (config form, section 6.3). The envelope carries them dotted (`messages.update`).
-WEBHOOK_EVENTS: tuple[str, ...] = (
-    "MESSAGES_UPSERT",
-    "MESSAGES_UPDATE",
-    "SEND_MESSAGE",
-    "INSTANCE_DELETE",
-    "REMOVE_INSTANCE",
-)
 
 # Section 6.3: the 31 names Evolution 2.3.7 accepts in a webhook config.
 VALID_EVENT_NAMES: frozenset[str] = frozenset(
@@ -74,61 +67,6 @@ _MAX_MESSAGES = 20
 _MAX_MESSAGE_CHARS = 500
 _REDACTED = "[redacted]"
 _MIN_SECRET_CHARS = 8
-
-
-@dataclass(frozen=True, repr=False)
-class WebhookConfig:
-    """An instance-level webhook config (section 6.1). `headers` values are secret; `repr` hides them."""
-
-    url: str
-    headers: dict[str, str]
-    events: tuple[str, ...]
-    by_events: bool = False
-    base64: bool = False
-    enabled: bool = True
-
-    def __post_init__(self) -> None:
-        # Own copies: a caller's later edit of its dict or list must not change a frozen config.
-        object.__setattr__(self, "headers", {str(key): str(value) for key, value in self.headers.items()})
-        object.__setattr__(self, "events", tuple(self.events))
-
-    def as_body(self) -> dict[str, Any]:
-        """The nested body of `POST /webhook/set/{instance}`.
-
-        `headers` is always sent (`{}` included): a left-out field keeps the stored value (partial update).
-        `events` is always sent: with `enabled: true` a missing list is a 500, and `[]` means all 31 events.
-        """
-        return {
-            "webhook": {
-                "enabled": self.enabled,
-                "url": self.url,
-                "headers": dict(self.headers),
-                "byEvents": self.by_events,
-                "base64": self.base64,
-                "events": list(self.events),
-            }
-        }
-
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> WebhookConfig:
-        """From the stored row returned by `/webhook/set` and `/webhook/find`."""
-        headers = row.get("headers")
-        events = row.get("events")
-        return cls(
-            url=str(row.get("url") or ""),
-            headers={str(key): str(value) for key, value in headers.items()} if isinstance(headers, dict) else {},
-            events=tuple(str(event) for event in events) if isinstance(events, list) else (),
-            by_events=row.get("webhookByEvents") is True,
-            base64=row.get("webhookBase64") is True,
-            enabled=row.get("enabled") is True,
-        )
-
-    def __repr__(self) -> str:
-        hidden = dict.fromkeys(self.headers, "***")
-        return (
-            f"WebhookConfig(url={self.url!r}, headers={hidden!r}, events={self.events!r}, "
-            f"by_events={self.by_events!r}, base64={self.base64!r}, enabled={self.enabled!r})"
-        )
 
 
 @dataclass(frozen=True)
@@ -301,12 +239,12 @@ class EvolutionClient:
         answer = self._request(
             "POST",
             f"/webhook/set/{_segment(name)}",
-            payload=webhook.as_body(),
+            payload=_webhook_body(webhook),
             secrets=tuple(webhook.headers.values()),
         )
         if not isinstance(answer, dict):
             raise EvolutionUnavailable("Evolution answered webhook/set without the stored row")
-        return WebhookConfig.from_row(answer)
+        return _webhook_from_row(answer)
 
     def find_webhook(self, name: str) -> WebhookConfig | None:
         """`GET /webhook/find/{instance}` (section 6.2); None when no webhook was ever set (JSON `null`)."""
@@ -315,7 +253,7 @@ class EvolutionClient:
             return None
         if not isinstance(answer, dict):
             raise EvolutionUnavailable("Evolution answered webhook/find without a row")
-        return WebhookConfig.from_row(answer)
+        return _webhook_from_row(answer)
 
     def send_text(self, name: str, *, to: str, text: str) -> SendResult:
         """`POST /message/sendText/{instance}` (section 7.1). Success iff the answer carries `key.id`.
@@ -408,6 +346,38 @@ class EvolutionClient:
             elif secret:
                 text = re.sub(rf"(?<![\w-]){re.escape(secret)}(?![\w-])", _REDACTED, text)
         return text
+
+
+def _webhook_body(webhook: WebhookConfig) -> dict[str, Any]:
+    """The nested body of `POST /webhook/set/{instance}`.
+
+    `headers` is always sent (`{}` included): a left-out field keeps the stored value (partial update).
+    `events` is always sent: with `enabled: true` a missing list is a 500, and `[]` means all 31 events.
+    """
+    return {
+        "webhook": {
+            "enabled": webhook.enabled,
+            "url": webhook.url,
+            "headers": dict(webhook.headers),
+            "byEvents": webhook.by_events,
+            "base64": webhook.base64,
+            "events": list(webhook.events),
+        }
+    }
+
+
+def _webhook_from_row(row: dict[str, Any]) -> WebhookConfig:
+    """From the stored row returned by `/webhook/set` and `/webhook/find`."""
+    headers = row.get("headers")
+    events = row.get("events")
+    return WebhookConfig(
+        url=str(row.get("url") or ""),
+        headers={str(key): str(value) for key, value in headers.items()} if isinstance(headers, dict) else {},
+        events=tuple(str(event) for event in events) if isinstance(events, list) else (),
+        by_events=row.get("webhookByEvents") is True,
+        base64=row.get("webhookBase64") is True,
+        enabled=row.get("enabled") is True,
+    )
 
 
 def _flatten(value: Any) -> list[str]:

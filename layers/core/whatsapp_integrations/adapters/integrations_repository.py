@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -12,31 +11,23 @@ from pg8000.exceptions import DatabaseError
 
 from whatsapp_integrations.adapters.database import Row, Session, sqlstate
 from whatsapp_integrations.domain.errors import PhoneNumberAlreadyConnected
-from whatsapp_integrations.domain.integration import Integration, PhoneProfile, StatusChange
+from whatsapp_integrations.domain.integration import (
+    CheckTarget,
+    Integration,
+    PageKey,
+    PhoneProfile,
+    StatusChange,
+    StoredSecrets,
+)
 from whatsapp_integrations.domain.lifecycle import IntegrationStatus
 from whatsapp_integrations.domain.provisioning import IntegrationError
+from whatsapp_integrations.domain.state_change import InstanceUpdate
 
 _UNIQUE_VIOLATION = "23505"
 _COLUMNS = """id, tenant_id, name, phone_number_id, waba_id, app_id, token_fingerprint,
     app_secret_ciphertext IS NOT NULL AS has_app_secret, status, phone_profile, token_facts, warnings, version,
     created_at, updated_at, status_changed_at, last_error, evolution_instance_name, evolution_state, last_checked_at,
     pending_operation"""
-
-
-@dataclass(frozen=True)
-class StoredSecrets:
-    access_token_ciphertext: bytes
-    app_secret_ciphertext: bytes | None
-    kms_key_id: str
-    webhook_secret_ciphertext: bytes | None = None
-
-
-@dataclass(frozen=True)
-class PageKey:
-    """Position after the last row of a page, newest first."""
-
-    created_at: datetime
-    id: UUID
 
 
 def insert(session: Session, integration: Integration, secrets: StoredSecrets) -> Integration:
@@ -78,13 +69,23 @@ def get(session: Session, tenant_id: str, integration_id: UUID) -> Integration |
     return _integration(row) if row else None
 
 
+_WITH_SECRETS = f"""SELECT {_COLUMNS}, access_token_ciphertext, app_secret_ciphertext, kms_key_id,
+    webhook_secret_ciphertext, webhook_secrets_for
+    FROM integrations WHERE tenant_id = :tenant_id AND id = :id AND deleted_at IS NULL"""
+
+
 def get_for_update(session: Session, tenant_id: str, integration_id: UUID) -> tuple[Integration, StoredSecrets] | None:
-    row = session.fetch_one(
-        f"""SELECT {_COLUMNS}, access_token_ciphertext, app_secret_ciphertext, kms_key_id, webhook_secret_ciphertext
-            FROM integrations WHERE tenant_id = :tenant_id AND id = :id AND deleted_at IS NULL FOR UPDATE""",
-        tenant_id=tenant_id,
-        id=integration_id,
-    )
+    """The row and its secrets, locked until the end of the caller's transaction (and no longer)."""
+    return _with_secrets(session.fetch_one(f"{_WITH_SECRETS} FOR UPDATE", tenant_id=tenant_id, id=integration_id))
+
+
+def get_with_secrets(
+    session: Session, tenant_id: str, integration_id: UUID
+) -> tuple[Integration, StoredSecrets] | None:
+    return _with_secrets(session.fetch_one(_WITH_SECRETS, tenant_id=tenant_id, id=integration_id))
+
+
+def _with_secrets(row: Row | None) -> tuple[Integration, StoredSecrets] | None:
     if row is None:
         return None
     secrets = StoredSecrets(
@@ -92,6 +93,7 @@ def get_for_update(session: Session, tenant_id: str, integration_id: UUID) -> tu
         row.pop("app_secret_ciphertext"),
         row.pop("kms_key_id"),
         row.pop("webhook_secret_ciphertext"),
+        row.pop("webhook_secrets_for"),
     )
     return _integration(row), secrets
 
@@ -182,76 +184,129 @@ def transition(
     to: IntegrationStatus,
     reason: str,
     correlation_id: str | None,
-    error: IntegrationError | None = None,
-    pending_operation: str | None = None,
-    evolution: dict[str, Any] | None = None,
-) -> Integration | None:
-    """Move to `to` only from one of `allowed_from`, in one conditional update, and record the change.
-
-    Returns None when the row was not in an allowed status (another request got there first).
-    """
-    evolution = evolution or {}
+    error: IntegrationError | None,
+    pending_operation: str | None,
+    instance: InstanceUpdate,
+    expected_version: int | None,
+    lease_owner: str | None,
+) -> tuple[Integration, IntegrationStatus] | None:
+    """Move to `to` only from one of `allowed_from` (and at `expected_version`, and while `lease_owner` holds the
+    lease, when given), and record the change in the history: one statement. Returns the moved integration and
+    the status it moved from, or None when the row did not qualify (another request got there first)."""
     row = session.fetch_one(
-        f"""UPDATE integrations SET status = :to, status_changed_at = CASE WHEN status = :to THEN status_changed_at
-                ELSE now() END,
-                last_error = CAST(:error AS jsonb), pending_operation = :pending_operation,
-                evolution_instance_name = CASE WHEN :clear_instance THEN NULL
-                    ELSE COALESCE(:instance_name, evolution_instance_name) END,
-                evolution_instance_id = CASE WHEN :clear_instance THEN NULL
-                    ELSE COALESCE(:instance_id, evolution_instance_id) END,
-                evolution_state = CASE WHEN :clear_instance THEN NULL ELSE COALESCE(:state, evolution_state) END,
-                last_checked_at = COALESCE(:checked_at, last_checked_at),
-                version = version + 1, updated_at = now()
-            WHERE tenant_id = :tenant_id AND id = :id AND deleted_at IS NULL AND status = ANY(:allowed_from)
-            RETURNING {_COLUMNS}""",
+        f"""WITH target AS (
+                SELECT id AS target_id, status AS from_status FROM integrations
+                WHERE tenant_id = :tenant_id AND id = :id AND deleted_at IS NULL AND status = ANY(:allowed_from)
+                  AND (CAST(:expected_version AS integer) IS NULL OR version = :expected_version)
+                  AND (CAST(:lease_owner AS text) IS NULL OR lease_owner = :lease_owner)
+                FOR UPDATE
+            ), moved AS (
+                UPDATE integrations SET status = :to, status_changed_at = now(), last_error = CAST(:error AS jsonb),
+                    pending_operation = :pending_operation,
+                    evolution_instance_name = CASE WHEN :clear_instance THEN NULL
+                        ELSE COALESCE(:instance_name, evolution_instance_name) END,
+                    evolution_instance_id = CASE WHEN :clear_instance THEN NULL
+                        ELSE COALESCE(:instance_id, evolution_instance_id) END,
+                    evolution_state = CASE WHEN :clear_instance THEN NULL ELSE COALESCE(:state, evolution_state) END,
+                    last_checked_at = COALESCE(:checked_at, last_checked_at),
+                    version = version + 1, updated_at = now()
+                FROM target WHERE id = target.target_id
+                RETURNING {_COLUMNS}, target.from_status
+            ), history AS (
+                INSERT INTO integration_status_history (tenant_id, integration_id, from_status, to_status, reason,
+                    error, correlation_id)
+                SELECT tenant_id, id, from_status, :to, :reason, CAST(:error AS jsonb), :correlation_id FROM moved
+            )
+            SELECT * FROM moved""",
         to=to.value,
         error=error.model_dump_json() if error else None,
         pending_operation=pending_operation,
-        instance_name=evolution.get("instance_name"),
-        instance_id=evolution.get("instance_id"),
-        state=evolution.get("state"),
-        checked_at=evolution.get("checked_at"),
-        clear_instance=bool(evolution.get("clear")),
+        instance_name=instance.name,
+        instance_id=instance.instance_id,
+        state=instance.state,
+        checked_at=instance.checked_at,
+        clear_instance=instance.clear,
         tenant_id=integration.tenant_id,
         id=integration.id,
         allowed_from=sorted(status.value for status in allowed_from),
+        expected_version=expected_version,
+        lease_owner=lease_owner,
+        reason=reason,
+        correlation_id=correlation_id,
     )
     if row is None:
         return None
-    session.execute(
-        """INSERT INTO integration_status_history (tenant_id, integration_id, from_status, to_status, reason, error,
-               correlation_id) VALUES (:tenant_id, :id, :from_status, :to_status, :reason, CAST(:error AS jsonb),
-               :correlation_id)""",
-        tenant_id=integration.tenant_id,
-        id=integration.id,
-        from_status=integration.status.value,
-        to_status=to.value,
-        reason=reason,
-        error=error.model_dump_json() if error else None,
-        correlation_id=correlation_id,
-    )
-    return _integration(row)
+    from_status = IntegrationStatus(row.pop("from_status"))
+    return _integration(row), from_status
 
 
 def store_webhook_secret(
-    session: Session, tenant_id: str, integration_id: UUID, secret_hash: str, ciphertext: bytes
-) -> None:
-    session.execute(
-        "UPDATE integrations SET webhook_secret_hash = :secret_hash, webhook_secret_ciphertext = :ciphertext "
-        "WHERE tenant_id = :tenant_id AND id = :id AND deleted_at IS NULL",
+    session: Session,
+    tenant_id: str,
+    integration_id: UUID,
+    *,
+    secret_hash: str,
+    ciphertext: bytes,
+    issued_for: str,
+    lease_owner: str,
+) -> bool:
+    """False when `lease_owner` no longer holds the provisioning lease (nothing written)."""
+    changed = session.execute(
+        "UPDATE integrations SET webhook_secret_hash = :secret_hash, webhook_secret_ciphertext = :ciphertext, "
+        "webhook_secrets_for = :issued_for "
+        "WHERE tenant_id = :tenant_id AND id = :id AND deleted_at IS NULL AND lease_owner = :lease_owner",
         secret_hash=secret_hash,
         ciphertext=ciphertext,
+        issued_for=issued_for,
         tenant_id=tenant_id,
         id=integration_id,
+        lease_owner=lease_owner,
     )
+    return changed == 1
 
 
-def store_token_hmac(session: Session, tenant_id: str, integration_id: UUID, token_hmac: str) -> None:
-    session.execute(
-        "UPDATE integrations SET token_hmac = :token_hmac WHERE tenant_id = :tenant_id AND id = :id",
+def store_token_hmac(session: Session, tenant_id: str, integration_id: UUID, token_hmac: str, lease_owner: str) -> bool:
+    changed = session.execute(
+        "UPDATE integrations SET token_hmac = :token_hmac "
+        "WHERE tenant_id = :tenant_id AND id = :id AND lease_owner = :lease_owner",
         token_hmac=token_hmac,
         tenant_id=tenant_id,
         id=integration_id,
+        lease_owner=lease_owner,
+    )
+    return changed == 1
+
+
+def acquire_lease(session: Session, tenant_id: str, integration_id: UUID, owner: str, seconds: int) -> bool:
+    """Claim the integration for one provisioning run: free, expired, or already ours."""
+    changed = session.execute(
+        """UPDATE integrations SET lease_owner = :owner, lease_expires_at = now() + make_interval(secs => :seconds)
+           WHERE tenant_id = :tenant_id AND id = :id AND deleted_at IS NULL
+             AND (lease_owner IS NULL OR lease_owner = :owner OR lease_expires_at < now())""",
+        owner=owner,
+        seconds=seconds,
+        tenant_id=tenant_id,
+        id=integration_id,
+    )
+    return changed == 1
+
+
+def lease_owner(session: Session, tenant_id: str, integration_id: UUID) -> str | None:
+    row = session.fetch_one(
+        "SELECT lease_owner FROM integrations WHERE tenant_id = :tenant_id AND id = :id",
+        tenant_id=tenant_id,
+        id=integration_id,
+    )
+    return row["lease_owner"] if row else None
+
+
+def release_lease(session: Session, tenant_id: str, integration_id: UUID, owner: str) -> None:
+    session.execute(
+        "UPDATE integrations SET lease_owner = NULL, lease_expires_at = NULL "
+        "WHERE tenant_id = :tenant_id AND id = :id AND lease_owner = :owner",
+        tenant_id=tenant_id,
+        id=integration_id,
+        owner=owner,
     )
 
 
@@ -267,6 +322,7 @@ def status_history(session: Session, tenant_id: str, integration_id: UUID, limit
 
 
 def set_pending_operation(session: Session, integration: Integration, operation: str) -> Integration | None:
+    """Record what to do once the running operation ends (a delete arriving while disconnecting)."""
     row = session.fetch_one(
         f"""UPDATE integrations SET pending_operation = :operation, version = version + 1, updated_at = now()
             WHERE tenant_id = :tenant_id AND id = :id AND deleted_at IS NULL AND status = :status
@@ -277,12 +333,6 @@ def set_pending_operation(session: Session, integration: Integration, operation:
         status=integration.status.value,
     )
     return _integration(row) if row else None
-
-
-@dataclass(frozen=True)
-class CheckTarget:
-    id: UUID
-    tenant_id: str
 
 
 def needing_check(session: Session, *, after_id: UUID | None, limit: int, stuck_before: datetime) -> list[CheckTarget]:
@@ -312,11 +362,18 @@ def record_check(
     evolution_state: str | None,
     checked_at: datetime,
 ) -> Integration | None:
-    """What a status check saw; the status itself changes only through `transition`."""
+    """What a status check saw, recorded only while the integration is still at the version the check read (None
+    otherwise). The status itself changes only through `transition`. A changed profile is a new version of what
+    GET shows (its ETag moves); a check that only confirms what was known is not."""
     row = session.fetch_one(
-        f"""UPDATE integrations SET phone_profile = COALESCE(CAST(:phone_profile AS jsonb), phone_profile),
+        f"""UPDATE integrations SET
+                version = version + CASE WHEN phone_profile IS DISTINCT FROM
+                    COALESCE(CAST(:phone_profile AS jsonb), phone_profile) THEN 1 ELSE 0 END,
+                phone_profile = COALESCE(CAST(:phone_profile AS jsonb), phone_profile),
                 evolution_state = COALESCE(:evolution_state, evolution_state), last_checked_at = :checked_at
-            WHERE tenant_id = :tenant_id AND id = :id AND deleted_at IS NULL RETURNING {_COLUMNS}""",
+            WHERE tenant_id = :tenant_id AND id = :id AND deleted_at IS NULL AND version = :version
+            RETURNING {_COLUMNS}""",
+        version=integration.version,
         phone_profile=phone_profile.model_dump_json() if phone_profile else None,
         evolution_state=evolution_state,
         checked_at=checked_at,

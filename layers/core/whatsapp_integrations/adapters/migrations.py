@@ -33,7 +33,7 @@ def _apply_all(session: Session) -> list[str]:
     for version, sql in migration_files():
         if version in done:
             continue
-        session.execute(sql)
+        session.execute_script(sql)
         session.execute("INSERT INTO schema_migrations (version) VALUES (:version)", version=version)
         applied.append(version)
     return applied

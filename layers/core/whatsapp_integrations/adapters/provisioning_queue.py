@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from uuid import UUID
 
-from whatsapp_integrations.domain.provisioning import Operation, ProvisioningMessage
+from whatsapp_integrations.domain.provisioning import ProvisioningMessage
 
 
 class ProvisioningQueue:
@@ -17,15 +16,11 @@ class ProvisioningQueue:
     def send(self, message: ProvisioningMessage) -> None:
         self._sqs.send_message(
             QueueUrl=self.queue_url,
-            MessageBody=json.dumps(
-                {
-                    "tenant_id": message.tenant_id,
-                    "integration_id": str(message.integration_id),
-                    "operation": message.operation.value,
-                    "correlation_id": message.correlation_id,
-                }
-            ),
-            MessageAttributes={"correlation_id": {"DataType": "String", "StringValue": message.correlation_id}},
+            MessageBody=json.dumps(message.to_payload()),
+            MessageAttributes={
+                "correlation_id": {"DataType": "String", "StringValue": message.correlation_id or "-"},
+                "integration_id": {"DataType": "String", "StringValue": str(message.integration_id)},
+            },
         )
 
     def retry_later(self, receipt_handle: str, delay_seconds: int) -> None:
@@ -36,11 +31,5 @@ class ProvisioningQueue:
 
 
 def parse_message(body: str) -> ProvisioningMessage:
-    """Raises ValueError (or KeyError) for a body that is not ours: such a message can never succeed."""
-    data = json.loads(body)
-    return ProvisioningMessage(
-        tenant_id=str(data["tenant_id"]),
-        integration_id=UUID(str(data["integration_id"])),
-        operation=Operation(data["operation"]),
-        correlation_id=str(data.get("correlation_id") or ""),
-    )
+    """Raises ValueError (or KeyError, TypeError) for a body that is not ours: such a message can never succeed."""
+    return ProvisioningMessage.from_payload(json.loads(body))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from whatsapp_integrations.adapters.database import Session
-from whatsapp_integrations.domain.message_status import MessageStatus, rank
+from whatsapp_integrations.domain.message_status import MessageRecord, MessageStatus, StatusSeen, rank
+from whatsapp_integrations.domain.outbox import OutboxEntry, OutgoingMessage
 
 
 @dataclass(frozen=True)
@@ -28,23 +31,7 @@ class RecordedStatus:
     failed: bool
     changed: bool  # False when this exact status was already recorded (a replay or a duplicate)
     visible_change: bool = False  # what a reader sees moved (a late SENT after READ records history only)
-
-
-@dataclass(frozen=True)
-class StatusSeen:
-    status: MessageStatus
-    received_at: datetime
-
-
-@dataclass(frozen=True)
-class MessageRecord:
-    wamid: str
-    recipient: str | None
-    sent_at: datetime | None
-    progress: MessageStatus
-    failed_at: datetime | None
-    updated_at: datetime
-    history: list[StatusSeen]
+    event: OutboxEntry | None = None  # the MessageStatusChanged event written with it, to send now
 
 
 def find_target(session: Session, integration_id: UUID) -> WebhookTarget | None:
@@ -59,7 +46,9 @@ def find_target(session: Session, integration_id: UUID) -> WebhookTarget | None:
 
 
 # The status row is the dedupe key; the message moves only when the row is new, progress only forward, and a
-# failure is stamped once and kept. `before` reads the row as it was when the statement started.
+# failure is stamped once and kept. `before` reads the row as it was when the statement started. A visible change
+# writes its MessageStatusChanged event to the outbox in the same statement (the caller's detail, completed with
+# what the statement decided), so no committed status can miss its event.
 _RECORD_STATUS = """
 WITH before AS (
     SELECT progress, failed_at FROM whatsapp_messages WHERE integration_id = :integration_id AND wamid = :wamid
@@ -78,18 +67,35 @@ WITH before AS (
         failed_at = COALESCE(m.failed_at, EXCLUDED.failed_at),
         updated_at = now()
     RETURNING progress, failed_at IS NOT NULL AS failed
+), result AS (
+    SELECT applied.progress, applied.failed,
+           before.progress IS DISTINCT FROM applied.progress
+               OR (before.failed_at IS NOT NULL) IS DISTINCT FROM applied.failed AS visible_change
+    FROM applied LEFT JOIN before ON true
+), queued AS (
+    INSERT INTO outbox (tenant_id, integration_id, kind, payload)
+    SELECT :tenant_id, :integration_id, 'domain_event', jsonb_build_object(
+        'detail_type', 'MessageStatusChanged',
+        'detail', CAST(:event AS jsonb) || jsonb_build_object(
+            'status', CASE WHEN result.failed THEN 'FAILED' ELSE result.progress END,
+            'progress', result.progress,
+            'failed', result.failed))
+    FROM result WHERE result.visible_change AND CAST(:event AS jsonb) IS NOT NULL
+    RETURNING id, payload
 )
-SELECT applied.progress, applied.failed,
-       before.progress IS DISTINCT FROM applied.progress
-           OR (before.failed_at IS NOT NULL) IS DISTINCT FROM applied.failed AS visible_change
-FROM applied LEFT JOIN before ON true
+SELECT result.progress, result.failed, result.visible_change, queued.id AS event_id, queued.payload AS event_payload
+FROM result LEFT JOIN queued ON true
 """
 
 
-def record_status(session: Session, target: WebhookTarget, wamid: str, status: MessageStatus) -> RecordedStatus:
+def record_status(
+    session: Session, target: WebhookTarget, wamid: str, status: MessageStatus, event: dict[str, Any] | None
+) -> RecordedStatus:
+    """`event`: the detail of the MessageStatusChanged event to write if what a reader sees moves (None: none)."""
     failed = status == MessageStatus.FAILED
     row = session.fetch_one(
         _RECORD_STATUS,
+        event=json.dumps(event, default=str) if event is not None else None,
         integration_id=target.integration_id,
         tenant_id=target.tenant_id,
         wamid=wamid,
@@ -100,12 +106,17 @@ def record_status(session: Session, target: WebhookTarget, wamid: str, status: M
     )
     if row is None:
         return RecordedStatus(wamid, status, failed, changed=False)
+    queued = None
+    if row["event_id"] is not None:
+        message = OutgoingMessage(target.tenant_id, target.integration_id, "domain_event", row["event_payload"])
+        queued = OutboxEntry(row["event_id"], message)
     return RecordedStatus(
         wamid,
         MessageStatus(row["progress"]),
         bool(row["failed"]),
         changed=True,
         visible_change=bool(row["visible_change"]),
+        event=queued,
     )
 
 

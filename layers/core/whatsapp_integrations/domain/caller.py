@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from whatsapp_integrations.domain.audit import Origin
+
 
 @dataclass(frozen=True)
 class Caller:
@@ -10,3 +12,9 @@ class Caller:
     tenant_id: str
     actor: str
     request_id: str | None = None
+    source_ip: str | None = None
+    user_agent: str | None = None
+
+    @property
+    def origin(self) -> Origin:
+        return Origin(self.actor, self.request_id, self.source_ip, self.user_agent)

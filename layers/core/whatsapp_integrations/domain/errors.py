@@ -73,18 +73,20 @@ class WebhookUnauthenticated(DomainError):
         super().__init__("The webhook proves neither the integration's webhook secret nor its token.")
 
 
+class EvolutionUnconfirmed(DomainError):
+    """A webhook's claim could not be checked with Evolution now; nothing changed, and a retry may succeed."""
+
+    code = "evolution_unconfirmed"
+
+    def __init__(self) -> None:
+        super().__init__("Evolution could not confirm the event now; nothing was changed. Deliver it again later.")
+
+
 class MessageNotFound(DomainError):
     code = "message_not_found"
 
     def __init__(self) -> None:
         super().__init__("No message with this WhatsApp message id (wamid) was recorded for this integration.")
-
-
-class QueueUnavailable(DomainError):
-    code = "queue_unavailable"
-
-    def __init__(self) -> None:
-        super().__init__("The request could not be queued; nothing changed. Retry shortly.")
 
 
 class PreconditionRequired(DomainError):

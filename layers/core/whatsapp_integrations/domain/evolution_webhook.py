@@ -11,7 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from whatsapp_integrations.domain.errors import MalformedWebhook
-from whatsapp_integrations.domain.provisioning import INSTANCE_NAME_PREFIX
+from whatsapp_integrations.domain.evolution_instance import INSTANCE_NAME_PREFIX
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -97,3 +98,30 @@ class StatusChange(BaseModel):
     error: IntegrationError | None = None
     correlation_id: str | None = None
     occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredSecrets:
+    """An integration's secrets as stored: KMS ciphertexts bound to tenant, integration and field."""
+
+    access_token_ciphertext: bytes
+    app_secret_ciphertext: bytes | None
+    kms_key_id: str
+    webhook_secret_ciphertext: bytes | None = None
+    webhook_secrets_for: str | None = None  # the connect request they were issued for
+
+
+@dataclass(frozen=True)
+class PageKey:
+    """Position after the last row of a page, newest first."""
+
+    created_at: datetime
+    id: UUID
+
+
+@dataclass(frozen=True)
+class CheckTarget:
+    """An integration the status-sync scheduler queues a check for."""
+
+    id: UUID
+    tenant_id: str

@@ -16,11 +16,11 @@ class IntegrationStatus(StrEnum):
 _S = IntegrationStatus
 
 ALLOWED_TRANSITIONS: dict[IntegrationStatus, frozenset[IntegrationStatus]] = {
-    _S.VALIDATED: frozenset({_S.CONNECTING}),
+    _S.VALIDATED: frozenset({_S.CONNECTING, _S.REAUTH_REQUIRED}),
     _S.CONNECTING: frozenset({_S.CONNECTED, _S.ERROR, _S.REAUTH_REQUIRED, _S.DISCONNECTING}),
     _S.CONNECTED: frozenset({_S.DISCONNECTING, _S.ERROR, _S.REAUTH_REQUIRED, _S.CONNECTING}),
     _S.DISCONNECTING: frozenset({_S.DISCONNECTED, _S.ERROR}),
-    _S.DISCONNECTED: frozenset({_S.CONNECTING}),
+    _S.DISCONNECTED: frozenset({_S.CONNECTING, _S.REAUTH_REQUIRED}),
     _S.ERROR: frozenset({_S.CONNECTING, _S.DISCONNECTING, _S.CONNECTED, _S.REAUTH_REQUIRED}),
     _S.REAUTH_REQUIRED: frozenset({_S.CONNECTING, _S.DISCONNECTING, _S.VALIDATED, _S.CONNECTED}),
 }

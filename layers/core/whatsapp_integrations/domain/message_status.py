@@ -8,6 +8,8 @@ report arrives (multi-device users can produce DELIVERED after FAILED).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 
@@ -54,3 +56,22 @@ def rank(status: MessageStatus) -> int:
 def shown_status(progress: MessageStatus, failed: bool) -> MessageStatus:
     """What a reader sees: a failure wins over any progress reported around it."""
     return MessageStatus.FAILED if failed else progress
+
+
+@dataclass(frozen=True)
+class StatusSeen:
+    status: MessageStatus
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class MessageRecord:
+    """A message as recorded from its webhooks."""
+
+    wamid: str
+    recipient: str | None
+    sent_at: datetime | None
+    progress: MessageStatus
+    failed_at: datetime | None
+    updated_at: datetime
+    history: list[StatusSeen]

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
-
-WEBHOOK_SECRET_HEADER = "X-Webhook-Secret"  # noqa: S105 - a header name, not a secret
 
 
 class Operation(StrEnum):
@@ -17,14 +15,6 @@ class Operation(StrEnum):
     DISCONNECT = "disconnect"
     DELETE = "delete"
     REPROVISION = "reprovision"
-
-
-INSTANCE_NAME_PREFIX = "wa-"
-
-
-def instance_name_for(integration_id: UUID) -> str:
-    """Deterministic, so every retry of a connect addresses the same Evolution instance."""
-    return f"{INSTANCE_NAME_PREFIX}{integration_id}"
 
 
 class IntegrationError(BaseModel):
@@ -49,12 +39,23 @@ class ProvisioningMessage:
     operation: Operation
     correlation_id: str
 
+    def to_payload(self) -> dict[str, str]:
+        return {
+            "tenant_id": self.tenant_id,
+            "integration_id": str(self.integration_id),
+            "operation": self.operation.value,
+            "correlation_id": self.correlation_id,
+        }
 
-def retry_delay_seconds(attempt: int, *, base: int, cap: int, retry_after: int | None = None) -> int:
-    """Exponential backoff with jitter for the `attempt`-th failure, never shorter than the other side asked for
-    (SQS's visibility timeout caps it at 12 hours)."""
-    ceiling = min(base * 2 ** (attempt - 1), cap, 43_200)
-    return max(min(retry_after or 0, 43_200), int(ceiling * random.uniform(0.5, 1.0)))  # noqa: S311 - jitter
+    @classmethod
+    def from_payload(cls, data: Any) -> ProvisioningMessage:
+        """Raises ValueError, KeyError or TypeError for a body that is not ours: it can never succeed."""
+        return cls(
+            tenant_id=str(data["tenant_id"]),
+            integration_id=UUID(str(data["integration_id"])),
+            operation=Operation(data["operation"]),
+            correlation_id=str(data.get("correlation_id") or ""),
+        )
 
 
 class TransientFailure(Exception):

@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterEr
 from botocore.exceptions import BotoCoreError, ClientError
 
 from whatsapp_integrations.domain import errors
+from whatsapp_integrations.domain.audit import Origin
 from whatsapp_integrations.domain.caller import Caller
 from whatsapp_integrations.http.cursors import BadCursor
 from whatsapp_integrations.http.problems import (
@@ -38,7 +39,7 @@ _DOMAIN_STATUS: dict[type[errors.DomainError], tuple[int, str]] = {
     errors.MalformedWebhook: (400, "Malformed webhook"),
     errors.WebhookUnauthenticated: (401, "Unauthenticated webhook"),
     errors.MessageNotFound: (404, "Message not found"),
-    errors.QueueUnavailable: (503, "Queue unavailable"),
+    errors.EvolutionUnconfirmed: (503, "Evolution unavailable"),
     errors.CredentialsRejected: (422, "Credentials rejected"),
     errors.RateLimited: (429, "Too many requests"),
     errors.MetaUnavailable: (503, "Meta unavailable"),
@@ -107,11 +108,20 @@ def caller(app: APIGatewayHttpResolver, settings: Settings) -> Caller:
     if not isinstance(tenant_id, str) or not tenant_id.strip():
         raise MissingTenantClaim()
     actor = claims.get("sub")
+    origin = request_origin(app)
     return Caller(
         tenant_id=tenant_id,
         actor=str(actor) if actor else "unknown",
-        request_id=app.current_event.request_context.request_id,
+        request_id=origin.request_id,
+        source_ip=origin.source_ip,
+        user_agent=origin.user_agent,
     )
+
+
+def request_origin(app: APIGatewayHttpResolver, actor: str = "anonymous") -> Origin:
+    """Where a request came from, as API Gateway saw it (for the audit trail)."""
+    context = app.current_event.request_context
+    return Origin(actor, context.request_id, context.http.source_ip or None, context.http.user_agent or None)
 
 
 def if_match_version(app: APIGatewayHttpResolver, *, required: bool) -> int | None:
@@ -145,7 +155,7 @@ def _register_error_handlers(app: APIGatewayHttpResolver) -> None:
         retry_after = getattr(error, "retry_after_seconds", None)
         if retry_after is not None:
             headers["Retry-After"] = str(retry_after)
-        elif isinstance(error, errors.DatabaseUnavailable | errors.QueueUnavailable):
+        elif isinstance(error, errors.DatabaseUnavailable | errors.EvolutionUnconfirmed):
             headers["Retry-After"] = "5"
         if isinstance(error, errors.VersionMismatch):
             headers["ETag"] = etag(error.current_version)

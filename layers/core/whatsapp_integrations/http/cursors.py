@@ -7,7 +7,7 @@ import binascii
 from datetime import datetime
 from uuid import UUID
 
-from whatsapp_integrations.adapters.integrations_repository import PageKey
+from whatsapp_integrations.domain.integration import PageKey
 
 
 class BadCursor(ValueError):

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints, model_validator
 
-from whatsapp_integrations.adapters.audit_log import AuditEvent
+from whatsapp_integrations.domain.audit import AuditEvent
 from whatsapp_integrations.domain.credentials import MetaCredentials
 from whatsapp_integrations.domain.integration import (
     Integration,
@@ -19,6 +19,7 @@ from whatsapp_integrations.domain.integration import (
     ValidatedCredentials,
 )
 from whatsapp_integrations.domain.lifecycle import IntegrationStatus
+from whatsapp_integrations.domain.message_status import MessageRecord, MessageStatus, shown_status
 from whatsapp_integrations.domain.provisioning import IntegrationError
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
@@ -186,3 +187,41 @@ class AuditEventResponse(BaseModel):
 class AuditListResponse(BaseModel):
     items: list[AuditEventResponse]
     next_cursor: str | None
+
+
+class StatusSeenResponse(BaseModel):
+    status: MessageStatus
+    received_at: datetime
+
+
+class MessageStatusResponse(BaseModel):
+    wamid: str
+    status: MessageStatus = Field(description="FAILED when a failure was reported, else the furthest progress")
+    progress: MessageStatus = Field(description="The furthest of PENDING < SENT < DELIVERED < READ < PLAYED")
+    failed: bool
+    failed_at: datetime | None
+    recipient: str | None
+    sent_at: datetime | None
+    updated_at: datetime
+    history: list[StatusSeenResponse] = Field(description="Every status received, oldest first")
+
+    @classmethod
+    def of(cls, record: MessageRecord) -> MessageStatusResponse:
+        return cls(
+            wamid=record.wamid,
+            status=shown_status(record.progress, record.failed_at is not None),
+            progress=record.progress,
+            failed=record.failed_at is not None,
+            failed_at=record.failed_at,
+            recipient=record.recipient,
+            sent_at=record.sent_at,
+            updated_at=record.updated_at,
+            history=[StatusSeenResponse(status=seen.status, received_at=seen.received_at) for seen in record.history],
+        )
+
+
+class WebhookAnswer(BaseModel):
+    """What a webhook route answers with 200: whether the event was recorded, a duplicate, or ignored (and why)."""
+
+    result: str
+    reason: str = ""

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from uuid import uuid4
 
-from whatsapp_integrations.adapters import audit_log, integrations_repository
-from whatsapp_integrations.adapters.database import Session
+from whatsapp_integrations.adapters import integrations_repository
+from whatsapp_integrations.domain.audit import AuditEntry
 from whatsapp_integrations.domain.caller import Caller
 from whatsapp_integrations.domain.credentials import MetaCredentials, token_fingerprint
 from whatsapp_integrations.domain.integration import Integration
@@ -12,6 +12,7 @@ from whatsapp_integrations.services import Services
 from whatsapp_integrations.usecases.live_validation import validate_live
 from whatsapp_integrations.usecases.meta_call_guard import count_meta_call, reject_malformed
 from whatsapp_integrations.usecases.secrets_storage import encrypt_secrets
+from whatsapp_integrations.usecases.state_changes import Changes, in_one_transaction
 
 
 def create_integration(caller: Caller, name: str, credentials: MetaCredentials, services: Services) -> Integration:
@@ -46,25 +47,24 @@ def create_integration(caller: Caller, name: str, credentials: MetaCredentials, 
         services.cipher, caller.tenant_id, integration.id, credentials.access_token, credentials.app_secret
     )
 
-    def store(session: Session) -> Integration:
-        stored = integrations_repository.insert(session, integration, secrets)
-        audit_log.record(
-            session,
-            tenant_id=caller.tenant_id,
-            integration_id=stored.id,
-            actor=caller.actor,
-            action="integration.created",
-            request_id=caller.request_id,
-            changed_fields=[
-                "name",
-                "phone_number_id",
-                "waba_id",
-                "access_token",
-                *(["app_id"] if credentials.app_id else []),
-                *(["app_secret"] if credentials.app_secret else []),
-            ],
-            details={"token_fingerprint": stored.token_fingerprint, "status": stored.status.value},
+    def store(changes: Changes) -> Integration:
+        stored = integrations_repository.insert(changes.session, integration, secrets)
+        changes.audit(
+            stored,
+            caller.origin,
+            AuditEntry(
+                "integration.created",
+                changed_fields=(
+                    "name",
+                    "phone_number_id",
+                    "waba_id",
+                    "access_token",
+                    *(["app_id"] if credentials.app_id else []),
+                    *(["app_secret"] if credentials.app_secret else []),
+                ),
+                details={"token_fingerprint": stored.token_fingerprint, "status": stored.status.value},
+            ),
         )
         return stored
 
-    return services.database.in_transaction(store)
+    return in_one_transaction(services, store)

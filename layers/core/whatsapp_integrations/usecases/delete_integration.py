@@ -2,14 +2,15 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from whatsapp_integrations.adapters import audit_log, integrations_repository
-from whatsapp_integrations.adapters.database import Session
+from whatsapp_integrations.adapters import integrations_repository
+from whatsapp_integrations.domain.audit import AuditEntry
 from whatsapp_integrations.domain.caller import Caller
 from whatsapp_integrations.domain.errors import IntegrationNotFound, VersionMismatch
 from whatsapp_integrations.domain.integration import Integration
 from whatsapp_integrations.domain.lifecycle import IntegrationStatus
 from whatsapp_integrations.services import Services
 from whatsapp_integrations.usecases.connection_requests import Requested, request_delete
+from whatsapp_integrations.usecases.state_changes import Changes, in_one_transaction
 
 _NOTHING_PROVISIONED = (IntegrationStatus.VALIDATED, IntegrationStatus.DISCONNECTED)
 
@@ -26,8 +27,8 @@ def delete_integration(
     The removal is a soft delete: no route shows the row again, its phone number is free, its audit trail stays.
     """
 
-    def remove(session: Session) -> Integration | None:
-        found = integrations_repository.get_for_update(session, caller.tenant_id, integration_id)
+    def remove(changes: Changes) -> Integration | None:
+        found = integrations_repository.get_for_update(changes.session, caller.tenant_id, integration_id)
         if found is None:
             raise IntegrationNotFound()
         integration = found[0]
@@ -35,18 +36,17 @@ def delete_integration(
             raise VersionMismatch(integration.version)
         if needs_deprovisioning(integration):
             return integration
-        integrations_repository.soft_delete(session, caller.tenant_id, integration_id)
-        audit_log.record(
-            session,
-            tenant_id=caller.tenant_id,
-            integration_id=integration_id,
-            actor=caller.actor,
-            action="integration.deleted",
-            request_id=caller.request_id,
-            details={"phone_number_id": integration.phone_number_id, "status": integration.status.value},
+        integrations_repository.soft_delete(changes.session, caller.tenant_id, integration_id)
+        changes.audit(
+            integration,
+            caller.origin,
+            AuditEntry(
+                "integration.deleted",
+                details={"phone_number_id": integration.phone_number_id, "status": integration.status.value},
+            ),
         )
         return None
 
-    if services.database.in_transaction(remove) is None:
+    if in_one_transaction(services, remove) is None:
         return None
     return request_delete(caller, integration_id, services)

@@ -4,9 +4,9 @@ from uuid import UUID
 
 from whatsapp_integrations.adapters import integrations_repository, webhook_store
 from whatsapp_integrations.adapters.database import Session
-from whatsapp_integrations.adapters.webhook_store import MessageRecord
 from whatsapp_integrations.domain.caller import Caller
 from whatsapp_integrations.domain.errors import IntegrationNotFound, MessageNotFound
+from whatsapp_integrations.domain.message_status import MessageRecord
 from whatsapp_integrations.services import Services
 
 

@@ -3,7 +3,8 @@
 Evolution retries anything but 400/401/403/404/422 for about 25 minutes, sends events concurrently and out of
 order, and duplicates them on retries. So: events for instances we do not know get 200 (no retry storm), a
 webhook that proves nothing gets 401 (no retry), every write is idempotent, and only a database outage answers
-5xx, so that Evolution's retry delivers the event later.
+5xx, so that Evolution's retry delivers the event later. A claim that changes an integration's state (the
+instance was removed) is believed only once Evolution itself confirms it.
 """
 
 from __future__ import annotations
@@ -15,19 +16,27 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from whatsapp_integrations.adapters import audit_log, integrations_repository, webhook_store
-from whatsapp_integrations.adapters.database import Session
+from whatsapp_integrations.adapters import integrations_repository, webhook_store
+from whatsapp_integrations.adapters.evolution_client import EvolutionError, EvolutionUnavailable
 from whatsapp_integrations.adapters.webhook_store import WebhookTarget
+from whatsapp_integrations.domain.audit import AuditEntry, Origin
 from whatsapp_integrations.domain.credentials import token_hmac
-from whatsapp_integrations.domain.errors import WebhookUnauthenticated
+from whatsapp_integrations.domain.errors import EvolutionUnconfirmed, WebhookUnauthenticated
+from whatsapp_integrations.domain.events import MessageStatusChanged
+from whatsapp_integrations.domain.evolution_instance import instance_name_for
 from whatsapp_integrations.domain.evolution_webhook import EvolutionWebhook
+from whatsapp_integrations.domain.integration import Integration
 from whatsapp_integrations.domain.lifecycle import IntegrationStatus
-from whatsapp_integrations.domain.message_status import normalise, shown_status
+from whatsapp_integrations.domain.message_status import MessageStatus, normalise
 from whatsapp_integrations.domain.provisioning import provisioning_error
+from whatsapp_integrations.domain.state_change import CLEAR_INSTANCE, Transition
 from whatsapp_integrations.observability import logger, metrics
 from whatsapp_integrations.services import Services
+from whatsapp_integrations.usecases.outbox_dispatch import dispatch
+from whatsapp_integrations.usecases.state_changes import Changes, in_one_transaction
 
-_SYSTEM_ACTOR = "system:evolution-webhook"
+ACTOR = "system:evolution-webhook"
+MAX_WAMID_CHARS = 256
 
 
 @dataclass(frozen=True)
@@ -36,7 +45,9 @@ class Outcome:
     reason: str = ""
 
 
-def ingest_evolution_webhook(webhook: EvolutionWebhook, secret_header: str | None, services: Services) -> Outcome:
+def ingest_evolution_webhook(
+    webhook: EvolutionWebhook, secret_header: str | None, services: Services, *, origin: Origin
+) -> Outcome:
     integration_id = webhook.integration_id
     target = None
     if integration_id is not None:
@@ -49,7 +60,7 @@ def ingest_evolution_webhook(webhook: EvolutionWebhook, secret_header: str | Non
     if handle is None:
         metrics.add_metric(name="UnknownWebhookEvent", unit="Count", value=1)
         return Outcome("ignored", "event not consumed")
-    return handle(webhook, target, services)
+    return handle(webhook, target, services, Origin(ACTOR, origin.request_id, origin.source_ip, origin.user_agent))
 
 
 def _authenticate(
@@ -72,94 +83,115 @@ def _authenticate(
     raise WebhookUnauthenticated()
 
 
-def _status_update(webhook: EvolutionWebhook, target: WebhookTarget, services: Services) -> Outcome:
-    wamid = webhook.text("keyId") or webhook.text("key", "id")
+def _ignored(reason: str) -> Outcome:
+    """A malformed field of one event: the event is dropped (200, so Evolution does not retry it for 25 minutes)."""
+    metrics.add_metric(name="WebhookEventMalformed", unit="Count", value=1)
+    return Outcome("ignored", reason)
+
+
+def _wamid(webhook: EvolutionWebhook, *path: str) -> str | None:
+    wamid = webhook.text(*path)
+    if wamid is None or len(wamid) > MAX_WAMID_CHARS or "\x00" in wamid:
+        return None
+    return wamid
+
+
+def _status_update(webhook: EvolutionWebhook, target: WebhookTarget, services: Services, origin: Origin) -> Outcome:
+    wamid = _wamid(webhook, "keyId") or _wamid(webhook, "key", "id")
     reported = webhook.text("status")
     status = normalise(reported) if reported else None
     if wamid is None or status is None:
-        return Outcome("ignored", "no message id or no known status")
-    change = services.database.autocommit(lambda session: webhook_store.record_status(session, target, wamid, status))
+        return _ignored("no usable message id or no known status")
+    event = _status_event(target, wamid, status, origin, services) if services.publishes_events else None
+    change = services.database.autocommit(
+        lambda session: webhook_store.record_status(session, target, wamid, status, event)
+    )
     if not change.changed:
         return Outcome("duplicate")
-    if not change.visible_change:
-        return Outcome("recorded", "history only")
-    services.publish(
-        "MessageStatusChanged",
-        {
-            "tenant_id": target.tenant_id,
-            "integration_id": str(target.integration_id),
-            "wamid": wamid,
-            "reported": status.value,
-            "status": shown_status(change.progress, change.failed).value,
-            "progress": change.progress.value,
-            "failed": change.failed,
-        },
-    )
-    return Outcome("recorded")
+    if change.event is not None:
+        dispatch(services, [change.event])
+    return Outcome("recorded", "" if change.visible_change else "history only")
 
 
-def _sent_message(webhook: EvolutionWebhook, target: WebhookTarget, services: Services) -> Outcome:
-    wamid = webhook.text("key", "id")
+def _status_event(
+    target: WebhookTarget, wamid: str, status: MessageStatus, origin: Origin, services: Services
+) -> dict[str, object]:
+    """The event's detail as far as the webhook knows it; the statement that records the status fills in the
+    outcome (status, progress, failed)."""
+    return MessageStatusChanged(
+        integration_id=target.integration_id,
+        tenant_id=target.tenant_id,
+        wamid=wamid,
+        reported=status.value,
+        status=status.value,
+        progress=status.value,
+        failed=status == MessageStatus.FAILED,
+        correlation_id=origin.request_id,
+        occurred_at=services.clock(),
+    ).detail()
+
+
+def _sent_message(webhook: EvolutionWebhook, target: WebhookTarget, services: Services, origin: Origin) -> Outcome:
+    wamid = _wamid(webhook, "key", "id")
     if wamid is None:
-        return Outcome("ignored", "no message id")
+        return _ignored("no usable message id")
     recipient = _contact(webhook.text("key", "remoteJid"))
     sent_at = _timestamp(webhook.number("messageTimestamp"))
     services.database.autocommit(lambda session: webhook_store.record_sent(session, target, wamid, recipient, sent_at))
     return Outcome("recorded")
 
 
-def _inbound_message(webhook: EvolutionWebhook, target: WebhookTarget, services: Services) -> Outcome:
+def _inbound_message(webhook: EvolutionWebhook, target: WebhookTarget, services: Services, origin: Origin) -> Outcome:
     contact = _contact(webhook.text("key", "remoteJid"))
-    if contact is None or (isinstance(webhook.data, dict) and (webhook.data.get("key") or {}).get("fromMe") is True):
+    if contact is None or (isinstance(webhook.data, dict) and _from_me(webhook.data)):
         return Outcome("ignored", "no contact, or our own message")
     at = _timestamp(webhook.number("messageTimestamp")) or services.clock()
     services.database.autocommit(lambda session: webhook_store.record_inbound(session, target, contact, at))
     return Outcome("recorded")
 
 
-def _instance_removed(webhook: EvolutionWebhook, target: WebhookTarget, services: Services) -> Outcome:
-    """Our own disconnect also makes Evolution send this; only a connected integration was removed behind our back."""
+def _from_me(data: dict[str, object]) -> bool:
+    key = data.get("key")
+    return isinstance(key, dict) and key.get("fromMe") is True
+
+
+def _instance_removed(webhook: EvolutionWebhook, target: WebhookTarget, services: Services, origin: Origin) -> Outcome:
+    """Our own disconnect also makes Evolution send this; only a connected integration was removed behind our
+    back, and only Evolution itself can confirm it (a replayed or forged claim changes nothing)."""
     if target.status != IntegrationStatus.CONNECTED:
         return Outcome("ignored", "not connected")
+    if _instance_still_exists(target, services):
+        metrics.add_metric(name="WebhookClaimRefuted", unit="Count", value=1)
+        logger.warning("instance removal claimed but the instance exists; ignored", extra={"event": webhook.event})
+        return Outcome("ignored", "the instance still exists")
 
-    def mark(session: Session) -> bool:
-        found = integrations_repository.get(session, target.tenant_id, target.integration_id)
+    def mark(changes: Changes) -> Integration | None:
+        found = integrations_repository.get(changes.session, target.tenant_id, target.integration_id)
         if found is None:
-            return False
-        moved = integrations_repository.transition(
-            session,
+            return None
+        return changes.transition(
             found,
-            allowed_from=frozenset({IntegrationStatus.CONNECTED}),
-            to=IntegrationStatus.ERROR,
-            reason=f"{webhook.event}: the instance was removed outside this service",
-            correlation_id=None,
-            error=provisioning_error("instance_removed_outside"),
-            evolution={"clear": True},
+            Transition(
+                to=IntegrationStatus.ERROR,
+                reason=f"{webhook.event}: the instance was removed outside this service",
+                origin=origin,
+                audit=AuditEntry("integration.instance_removed_outside", details={"event": webhook.event}),
+                error=provisioning_error("instance_removed_outside"),
+                instance=CLEAR_INSTANCE,
+            ),
         )
-        if moved is not None:
-            audit_log.record(
-                session,
-                tenant_id=target.tenant_id,
-                integration_id=target.integration_id,
-                actor=_SYSTEM_ACTOR,
-                action="integration.instance_removed_outside",
-                request_id=None,
-                details={"event": webhook.event},
-            )
-        return moved is not None
 
-    if not services.database.in_transaction(mark):
+    if in_one_transaction(services, mark) is None:
         return Outcome("duplicate")
-    services.publish(
-        "IntegrationStatusChanged",
-        {
-            "tenant_id": target.tenant_id,
-            "integration_id": str(target.integration_id),
-            "status": "error",
-            "reason": "instance_removed_outside",
-        },
-    )
     return Outcome("recorded")
+
+
+def _instance_still_exists(target: WebhookTarget, services: Services) -> bool:
+    try:
+        return services.evolution().fetch_instance(instance_name_for(target.integration_id)) is not None
+    except (EvolutionUnavailable, EvolutionError) as error:
+        # Unconfirmed: answer 503 so Evolution delivers the claim again later.
+        raise EvolutionUnconfirmed() from error
 
 
 def _contact(jid: str | None) -> str | None:
@@ -173,7 +205,7 @@ def _timestamp(seconds: int | None) -> datetime | None:
     return datetime.fromtimestamp(seconds, UTC)
 
 
-_HANDLERS: dict[str, Callable[[EvolutionWebhook, WebhookTarget, Services], Outcome]] = {
+_HANDLERS: dict[str, Callable[[EvolutionWebhook, WebhookTarget, Services, Origin], Outcome]] = {
     "messages.update": _status_update,
     "send.message": _sent_message,
     "messages.upsert": _inbound_message,

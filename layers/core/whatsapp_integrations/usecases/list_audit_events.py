@@ -4,8 +4,8 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from whatsapp_integrations.adapters import audit_log, integrations_repository
-from whatsapp_integrations.adapters.audit_log import AuditEvent
 from whatsapp_integrations.adapters.database import Session
+from whatsapp_integrations.domain.audit import AuditEvent
 from whatsapp_integrations.domain.caller import Caller
 from whatsapp_integrations.domain.errors import IntegrationNotFound
 from whatsapp_integrations.services import Services

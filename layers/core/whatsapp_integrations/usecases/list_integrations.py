@@ -3,9 +3,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from whatsapp_integrations.adapters import integrations_repository
-from whatsapp_integrations.adapters.integrations_repository import PageKey
 from whatsapp_integrations.domain.caller import Caller
-from whatsapp_integrations.domain.integration import Integration
+from whatsapp_integrations.domain.integration import Integration, PageKey
 from whatsapp_integrations.domain.lifecycle import IntegrationStatus
 from whatsapp_integrations.services import Services
 

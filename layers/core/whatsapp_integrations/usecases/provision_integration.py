@@ -1,46 +1,41 @@
 """The provisioning worker: make Evolution and Meta match what the tenant asked for, one idempotent step at a time.
 
 Every step may run again (a redelivered message, a retry after a lost response), so each one first looks at what
-is already there.
+is already there. One worker at a time works on an integration: it holds the integration's lease (a row column
+with an owner and an expiry longer than the worker's timeout), and every write it makes requires that it still
+holds it, so a worker that lost its lease changes nothing.
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets as token_generator
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from uuid import uuid4
 
-from whatsapp_integrations.adapters import audit_log, integrations_repository
-from whatsapp_integrations.adapters.database import Session
-from whatsapp_integrations.adapters.evolution_client import (
-    WEBHOOK_EVENTS,
-    EvolutionClient,
-    EvolutionError,
-    EvolutionUnavailable,
-    WebhookConfig,
-)
+from whatsapp_integrations.adapters import integrations_repository
+from whatsapp_integrations.adapters.evolution_client import EvolutionClient, EvolutionError, EvolutionUnavailable
 from whatsapp_integrations.adapters.graph_client import GraphError, GraphUnreachable
-from whatsapp_integrations.adapters.integrations_repository import StoredSecrets
-from whatsapp_integrations.adapters.secret_cipher import SecretContext
+from whatsapp_integrations.domain.audit import AuditEntry, Origin
 from whatsapp_integrations.domain.credentials import token_hmac
-from whatsapp_integrations.domain.integration import Integration
+from whatsapp_integrations.domain.evolution_instance import WebhookConfig, instance_name_for, webhook_matches
+from whatsapp_integrations.domain.integration import Integration, StoredSecrets
 from whatsapp_integrations.domain.lifecycle import IntegrationStatus
 from whatsapp_integrations.domain.provisioning import (
-    WEBHOOK_SECRET_HEADER,
     IntegrationError,
     Operation,
     PermanentFailure,
     ProvisioningMessage,
     TransientFailure,
-    instance_name_for,
     provisioning_error,
 )
+from whatsapp_integrations.domain.state_change import CLEAR_INSTANCE, KEEP_INSTANCE, InstanceUpdate, Transition
 from whatsapp_integrations.observability import logger
 from whatsapp_integrations.services import Services
 from whatsapp_integrations.usecases.graph_failures import classify_graph_error
 from whatsapp_integrations.usecases.secrets_storage import decrypt_access_token, decrypt_app_secret
+from whatsapp_integrations.usecases.state_changes import Changes, in_one_transaction
+from whatsapp_integrations.usecases.webhook_secrets import evolution_webhook_for_connect
 
 S = IntegrationStatus
 _EXPECTED_STATUS = {
@@ -49,7 +44,13 @@ _EXPECTED_STATUS = {
     Operation.DISCONNECT: S.DISCONNECTING,
     Operation.DELETE: S.DISCONNECTING,
 }
-_SYSTEM_ACTOR = "system:provisioner"
+_ACTOR = "system:provisioner"
+# Longer than the provisioner's timeout (60 s), so a lease only lapses when its worker is gone.
+LEASE_SECONDS = 180
+
+
+class LeaseLost(Exception):
+    """Another worker took over this integration (our lease had expired): stop without changing anything."""
 
 
 @dataclass(frozen=True)
@@ -57,72 +58,84 @@ class Work:
     integration: Integration
     secrets: StoredSecrets
     message: ProvisioningMessage
+    lease_owner: str
+
+    @property
+    def origin(self) -> Origin:
+        return Origin(_ACTOR, self.message.correlation_id or None)
 
 
 def provision(message: ProvisioningMessage, services: Services, *, attempt: int) -> None:
     """Carry out one queued operation. Raises TransientFailure when a later attempt may succeed; on the last
     attempt the integration is first moved to `error`, so nothing waits in `connecting` forever."""
+    owner = f"provisioner:{uuid4()}"
+    if not _acquire_lease(services, message, owner):
+        return
     try:
-        _provision(message, services, attempt)
+        _provision(message, services, attempt, owner)
+    except LeaseLost:
+        logger.warning("lease lost to another worker; stopping without changes")
     except TransientFailure as transient:
-        _give_up_on_last_attempt(message, services, attempt, transient.error)
+        _give_up_on_last_attempt(message, services, attempt, owner, transient.error)
         raise
     except Exception as error:  # KMS, database, Secrets Manager: retried like any other transient failure
         logger.exception("provisioning interrupted", extra={"error_type": type(error).__name__})
         interrupted = provisioning_error("provisioning_interrupted", type(error).__name__)
-        _give_up_on_last_attempt(message, services, attempt, interrupted)
+        _give_up_on_last_attempt(message, services, attempt, owner, interrupted)
         raise TransientFailure(interrupted) from None
+    finally:
+        services.database.autocommit(
+            lambda session: integrations_repository.release_lease(
+                session, message.tenant_id, message.integration_id, owner
+            )
+        )
 
 
-def _provision(message: ProvisioningMessage, services: Services, attempt: int) -> None:
-    with _exclusive(services, message):
-        work = _load(message, services)
-        if work is None:
-            return
-        logger.info("provisioning", extra={"attempt": attempt, "status": work.integration.status.value})
-        try:
-            if message.operation in (Operation.CONNECT, Operation.REPROVISION):
-                _connect(work, services)
-            else:
-                _deprovision(work, services)
-        except PermanentFailure as failure:
-            _fail(work, services, failure.error, reauth_required=failure.reauth_required)
+def _provision(message: ProvisioningMessage, services: Services, attempt: int, owner: str) -> None:
+    work = _load(message, services, owner)
+    if work is None:
+        return
+    logger.info("provisioning", extra={"attempt": attempt, "status": work.integration.status.value})
+    try:
+        if message.operation in (Operation.CONNECT, Operation.REPROVISION):
+            _connect(work, services)
+        else:
+            _deprovision(work, services)
+    except PermanentFailure as failure:
+        _fail(work, services, failure.error, reauth_required=failure.reauth_required)
+
+
+def _acquire_lease(services: Services, message: ProvisioningMessage, owner: str) -> bool:
+    """Hold the integration for this run. False: it is gone (nothing to do); another worker holding it makes
+    this attempt a transient failure."""
+    tenant_id, integration_id = message.tenant_id, message.integration_id
+    if services.database.autocommit(
+        lambda session: integrations_repository.acquire_lease(session, tenant_id, integration_id, owner, LEASE_SECONDS)
+    ):
+        return True
+    if services.database.autocommit(lambda session: integrations_repository.get(session, tenant_id, integration_id)):
+        raise TransientFailure(provisioning_error("evolution_unavailable", "Another operation is running."))
+    logger.info("integration gone; nothing to do")
+    return False
 
 
 def _give_up_on_last_attempt(
-    message: ProvisioningMessage, services: Services, attempt: int, last_error: IntegrationError
+    message: ProvisioningMessage, services: Services, attempt: int, owner: str, last_error: IntegrationError
 ) -> None:
-    if attempt < services.settings.provisioning_max_attempts:
+    if not services.settings.provisioning_retry.is_last(attempt):
         return
     error = provisioning_error("provisioning_retries_exhausted", f"Last error: {last_error.message}")
     try:
-        work = _load(message, services)
+        work = _load(message, services, owner)
         if work is not None:
             _fail(work, services, error)
     except Exception as failure:  # the message still goes to the dead-letter queue; a status sync retries later
         logger.error("could not record the failure", extra={"error_type": type(failure).__name__})
 
 
-@contextmanager
-def _exclusive(services: Services, message: ProvisioningMessage) -> Iterator[None]:
-    """One worker at a time per integration, so a disconnect cannot interleave with a connect still running."""
-    key = f"provisioning:{message.integration_id}"
-    locked = services.database.in_transaction(
-        lambda session: session.fetch_one("SELECT pg_try_advisory_lock(hashtext(:key)) AS locked", key=key)
-    )
-    if not (locked and locked["locked"]):
-        raise TransientFailure(provisioning_error("evolution_unavailable", "Another operation is running."))
-    try:
-        yield
-    finally:
-        services.database.in_transaction(
-            lambda session: session.execute("SELECT pg_advisory_unlock(hashtext(:key))", key=key)
-        )
-
-
-def _load(message: ProvisioningMessage, services: Services) -> Work | None:
-    found = services.database.in_transaction(
-        lambda session: integrations_repository.get_for_update(session, message.tenant_id, message.integration_id)
+def _load(message: ProvisioningMessage, services: Services, owner: str) -> Work | None:
+    found = services.database.autocommit(
+        lambda session: integrations_repository.get_with_secrets(session, message.tenant_id, message.integration_id)
     )
     if found is None:
         logger.info("integration gone; nothing to do")
@@ -131,7 +144,7 @@ def _load(message: ProvisioningMessage, services: Services) -> Work | None:
     if integration.status != _EXPECTED_STATUS[message.operation]:
         logger.info("stale message; nothing to do", extra={"status": integration.status.value})
         return None
-    return Work(integration, secrets, message)
+    return Work(integration, secrets, message, owner)
 
 
 def _connect(work: Work, services: Services) -> None:
@@ -140,12 +153,16 @@ def _connect(work: Work, services: Services) -> None:
     app_secret = decrypt_app_secret(services.cipher, integration.tenant_id, integration.id, work.secrets)
     if settings.webhook_hmac_key_secret_arn:
         keyed_hash = token_hmac(services.webhook_hmac_key(), token)
-        services.database.in_transaction(
-            lambda session: integrations_repository.store_token_hmac(
-                session, integration.tenant_id, integration.id, keyed_hash
+        _require_lease(
+            services.database.autocommit(
+                lambda session: integrations_repository.store_token_hmac(
+                    session, integration.tenant_id, integration.id, keyed_hash, work.lease_owner
+                )
             )
         )
-    webhook = webhook_config(settings.evolution_webhook_url, _webhook_secret(work, services))
+    webhook = _require_lease_value(
+        evolution_webhook_for_connect(services, work.integration, work.secrets, work.message, work.lease_owner)
+    )
     name = instance_name_for(integration.id)
     evolution = services.evolution()
     with _evolution_failures():
@@ -160,14 +177,8 @@ def _connect(work: Work, services: Services) -> None:
         if work.message.operation == Operation.REPROVISION
         else "provisioned"
     )
-    _finish(
-        work,
-        services,
-        S.CONNECTED,
-        reason,
-        "integration.connected",
-        evolution={"instance_name": name, "instance_id": instance_id, "state": state, "checked_at": services.clock()},
-    )
+    instance = InstanceUpdate(name=name, instance_id=instance_id, state=state, checked_at=services.clock())
+    _finish(work, services, S.CONNECTED, reason, "integration.connected", instance)
 
 
 def _create_or_adopt(
@@ -206,22 +217,6 @@ def _read_back(evolution: EvolutionClient, name: str, webhook: WebhookConfig) ->
     return state
 
 
-def webhook_config(url: object, secret: str) -> WebhookConfig:
-    """What every instance of ours must have: our URL, its secret header, and exactly the events we consume."""
-    return WebhookConfig(url=str(url), headers={WEBHOOK_SECRET_HEADER: secret}, events=WEBHOOK_EVENTS)
-
-
-def webhook_matches(found: WebhookConfig | None, wanted: WebhookConfig) -> bool:
-    return (
-        found is not None
-        and found.enabled
-        and found.url == wanted.url
-        and set(found.events) == set(wanted.events)
-        and found.by_events == wanted.by_events
-        and found.headers.get(WEBHOOK_SECRET_HEADER) == wanted.headers[WEBHOOK_SECRET_HEADER]
-    )
-
-
 def _subscribe_waba(services: Services, integration: Integration, token: str, app_secret: str | None) -> None:
     try:
         services.graph.subscribe_app(integration.waba_id, token, app_secret)
@@ -235,24 +230,17 @@ def _subscribe_waba(services: Services, integration: Integration, token: str, ap
 
 
 def _deprovision(work: Work, services: Services) -> None:
-    """Delete the Evolution instance (already gone counts as done). We set no webhook override on Meta's side,
-    so there is nothing to undo there, and the phone number is never deregistered."""
+    """Delete the Evolution instance (already gone counts as done); the phone number is never deregistered."""
     with _evolution_failures():
         services.evolution().delete_instance(instance_name_for(work.integration.id))
-    integration = work.integration
-    # Read again under the row lock: a DELETE may have arrived while the instance was being removed.
-    found = services.database.in_transaction(
-        lambda session: integrations_repository.get_for_update(session, integration.tenant_id, integration.id)
-    )
-    if found is None:
+    # A DELETE may have arrived while the instance was being removed: it left its wish in pending_operation.
+    latest = _load(work.message, services, work.lease_owner)
+    if latest is None:
         return
-    latest = Work(found[0], found[1], work.message)
     if latest.integration.pending_operation == Operation.DELETE.value or work.message.operation == Operation.DELETE:
         _remove(latest, services)
     else:
-        _finish(
-            latest, services, S.DISCONNECTED, "deprovisioned", "integration.disconnected", evolution={"clear": True}
-        )
+        _finish(latest, services, S.DISCONNECTED, "deprovisioned", "integration.disconnected", CLEAR_INSTANCE)
 
 
 @contextmanager
@@ -268,110 +256,97 @@ def _evolution_failures() -> Iterator[None]:
         raise PermanentFailure(provisioning_error(code, "; ".join(error.messages)[:300])) from None
 
 
-def _webhook_secret(work: Work, services: Services) -> str:
-    """The per-integration secret Evolution sends back in a header. Only its hash is used to check webhooks;
-    the KMS ciphertext exists so the same secret can be set again when repairing."""
-    integration, context = (
-        work.integration,
-        SecretContext(work.integration.tenant_id, work.integration.id, "webhook_secret"),
-    )
-    if work.secrets.webhook_secret_ciphertext is not None:
-        return services.cipher.decrypt(work.secrets.webhook_secret_ciphertext, context, work.secrets.kms_key_id)
-    secret = token_generator.token_urlsafe(32)
-    ciphertext = services.cipher.encrypt(secret, context)
-    services.database.in_transaction(
-        lambda session: integrations_repository.store_webhook_secret(
-            session, integration.tenant_id, integration.id, hashlib.sha256(secret.encode()).hexdigest(), ciphertext
-        )
-    )
-    return secret
-
-
-def _finish(
+def _transition(
     work: Work,
-    services: Services,
     target: IntegrationStatus,
     reason: str,
     action: str,
-    evolution: dict[str, object],
-) -> None:
-    def finish(session: Session) -> None:
-        moved = integrations_repository.transition(
-            session,
-            work.integration,
-            allowed_from=frozenset({work.integration.status}),
-            to=target,
-            reason=reason,
-            correlation_id=work.message.correlation_id,
-            evolution=evolution,
-        )
-        if moved is None:
-            logger.info("status changed meanwhile; result not recorded")
-            return
-        logger.info("provisioning done", extra={"status": target.value})
-        audit_log.record(
-            session,
-            tenant_id=moved.tenant_id,
-            integration_id=moved.id,
-            actor=_SYSTEM_ACTOR,
-            action=action,
-            request_id=work.message.correlation_id,
-            details={"status": target.value, "reason": reason},
-        )
+    *,
+    error: IntegrationError | None = None,
+    instance: InstanceUpdate = KEEP_INSTANCE,
+) -> Transition:
+    return Transition(
+        to=target,
+        reason=reason,
+        origin=work.origin,
+        audit=AuditEntry(action),
+        error=error,
+        instance=instance,
+        lease_owner=work.lease_owner,
+    )
 
-    services.database.in_transaction(finish)
+
+def _finish(
+    work: Work, services: Services, target: IntegrationStatus, reason: str, action: str, instance: InstanceUpdate
+) -> None:
+    moved = in_one_transaction(
+        services,
+        lambda changes: changes.transition(
+            work.integration, _transition(work, target, reason, action, instance=instance)
+        ),
+    )
+    if moved is None:
+        _raise_if_lease_lost(work, services)
+        logger.info("status changed meanwhile; result not recorded")
+        return
+    logger.info("provisioning done", extra={"status": target.value})
 
 
 def _remove(work: Work, services: Services) -> None:
     integration = work.integration
 
-    def remove(session: Session) -> None:
-        integrations_repository.transition(
-            session,
+    def remove(changes: Changes) -> Integration | None:
+        moved = changes.transition(
             integration,
-            allowed_from=frozenset({S.DISCONNECTING}),
-            to=S.DISCONNECTED,
-            reason="deprovisioned for delete",
-            correlation_id=work.message.correlation_id,
-            evolution={"clear": True},
+            _transition(
+                work, S.DISCONNECTED, "deprovisioned for delete", "integration.deprovisioned", instance=CLEAR_INSTANCE
+            ),
         )
-        if integrations_repository.soft_delete(session, integration.tenant_id, integration.id):
-            audit_log.record(
-                session,
-                tenant_id=integration.tenant_id,
-                integration_id=integration.id,
-                actor=_SYSTEM_ACTOR,
-                action="integration.deleted",
-                request_id=work.message.correlation_id,
-                details={"phone_number_id": integration.phone_number_id},
+        if moved is not None and integrations_repository.soft_delete(
+            changes.session, integration.tenant_id, integration.id
+        ):
+            changes.audit(
+                moved,
+                work.origin,
+                AuditEntry("integration.deleted", details={"phone_number_id": moved.phone_number_id}),
             )
+        return moved
 
-    services.database.in_transaction(remove)
+    if in_one_transaction(services, remove) is None:
+        _raise_if_lease_lost(work, services)
 
 
 def _fail(work: Work, services: Services, error: IntegrationError, *, reauth_required: bool = False) -> None:
     target = S.REAUTH_REQUIRED if reauth_required else S.ERROR
     logger.warning("provisioning failed", extra={"error_code": error.code, "to_status": target.value})
-
-    def fail(session: Session) -> None:
-        moved = integrations_repository.transition(
-            session,
+    operation = work.message.operation.value
+    moved = in_one_transaction(
+        services,
+        lambda changes: changes.transition(
             work.integration,
-            allowed_from=frozenset({work.integration.status}),
-            to=target,
-            reason=f"{work.message.operation.value} failed: {error.code}",
-            correlation_id=work.message.correlation_id,
-            error=error,
-        )
-        if moved is not None:
-            audit_log.record(
-                session,
-                tenant_id=moved.tenant_id,
-                integration_id=moved.id,
-                actor=_SYSTEM_ACTOR,
-                action=f"integration.{work.message.operation.value}_failed",
-                request_id=work.message.correlation_id,
-                details={"error_code": error.code},
-            )
+            _transition(
+                work, target, f"{operation} failed: {error.code}", f"integration.{operation}_failed", error=error
+            ),
+        ),
+    )
+    if moved is None:
+        _raise_if_lease_lost(work, services)
 
-    services.database.in_transaction(fail)
+
+def _raise_if_lease_lost(work: Work, services: Services) -> None:
+    holder = services.database.autocommit(
+        lambda session: integrations_repository.lease_owner(session, work.integration.tenant_id, work.integration.id)
+    )
+    if holder != work.lease_owner:
+        raise LeaseLost()
+
+
+def _require_lease(written: bool) -> None:
+    if not written:
+        raise LeaseLost()
+
+
+def _require_lease_value(value: WebhookConfig | None) -> WebhookConfig:
+    if value is None:
+        raise LeaseLost()
+    return value

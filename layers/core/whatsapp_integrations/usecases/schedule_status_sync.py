@@ -3,15 +3,14 @@ their delivery spread over the interval so that Evolution and Meta never see a b
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from whatsapp_integrations.adapters import integrations_repository
-from whatsapp_integrations.adapters.integrations_repository import CheckTarget
 from whatsapp_integrations.adapters.status_sync_queue import StatusSyncQueue, SyncRequest
+from whatsapp_integrations.domain.integration import CheckTarget
 from whatsapp_integrations.observability import logger
 from whatsapp_integrations.services import Services
-from whatsapp_integrations.usecases.sync_integration_status import stuck_before
 
 PAGE_SIZE = 1000
 BATCH_SIZE = 10  # SendMessageBatch's limit
@@ -35,7 +34,8 @@ def schedule_status_sync(services: Services, queue: StatusSyncQueue, *, correlat
 
 
 def _targets(services: Services) -> list[CheckTarget]:
-    cutoff = stuck_before(services, services.clock())
+    # Connecting for longer than the whole provisioning retry budget means the work was lost.
+    cutoff = services.clock() - timedelta(seconds=services.settings.provisioning_retry.budget_seconds)
     targets: list[CheckTarget] = []
     while True:
         page = _page(services, targets[-1].id if targets else None, cutoff)
@@ -45,7 +45,7 @@ def _targets(services: Services) -> list[CheckTarget]:
 
 
 def _page(services: Services, after: UUID | None, cutoff: datetime) -> list[CheckTarget]:
-    return services.database.in_transaction(
+    return services.database.autocommit(
         lambda session: integrations_repository.needing_check(
             session, after_id=after, limit=PAGE_SIZE, stuck_before=cutoff
         )

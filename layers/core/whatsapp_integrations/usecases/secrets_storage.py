@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from whatsapp_integrations.adapters.integrations_repository import StoredSecrets
 from whatsapp_integrations.adapters.secret_cipher import SecretCipher, SecretContext
+from whatsapp_integrations.domain.integration import StoredSecrets
 
 
 def encrypt_secrets(

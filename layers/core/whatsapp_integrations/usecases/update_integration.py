@@ -3,16 +3,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from whatsapp_integrations.adapters import audit_log, integrations_repository
-from whatsapp_integrations.adapters.database import Session
-from whatsapp_integrations.adapters.integrations_repository import StoredSecrets
+from whatsapp_integrations.adapters import integrations_repository
+from whatsapp_integrations.domain.audit import AuditEntry
 from whatsapp_integrations.domain.caller import Caller
 from whatsapp_integrations.domain.credentials import MetaCredentials, token_fingerprint
 from whatsapp_integrations.domain.errors import IntegrationNotFound, InvalidState, VersionMismatch
-from whatsapp_integrations.domain.integration import Integration
+from whatsapp_integrations.domain.integration import Integration, StoredSecrets
 from whatsapp_integrations.domain.lifecycle import IntegrationStatus
 from whatsapp_integrations.services import Services
-from whatsapp_integrations.usecases.connection_requests import request_reprovision
+from whatsapp_integrations.usecases.connection_requests import reprovision
 from whatsapp_integrations.usecases.live_validation import validate_live
 from whatsapp_integrations.usecases.meta_call_guard import count_meta_call, reject_malformed
 from whatsapp_integrations.usecases.secrets_storage import (
@@ -20,6 +19,7 @@ from whatsapp_integrations.usecases.secrets_storage import (
     decrypt_app_secret,
     encrypt_secrets,
 )
+from whatsapp_integrations.usecases.state_changes import Changes, in_one_transaction
 
 CREDENTIAL_FIELDS = ("phone_number_id", "waba_id", "access_token", "app_id", "app_secret")
 # What an Evolution instance was created with; changing one of them means re-creating the instance.
@@ -83,19 +83,16 @@ def update_integration(
                 services.cipher, caller.tenant_id, integration_id, after.access_token, after.app_secret
             )
     updated = updated.model_copy(update={"name": new_name})
-    stored = services.database.in_transaction(
-        lambda session: _store(session, caller, updated, secrets, expected_version, changed)
+    return in_one_transaction(
+        services, lambda changes: _store(changes, caller, updated, secrets, expected_version, changed)
     )
-    if stored.evolution_instance_name is not None and any(name in EVOLUTION_FIELDS for name in changed):
-        return request_reprovision(caller, stored, services)
-    return stored
 
 
 def _read(
     caller: Caller, integration_id: UUID, expected_version: int, services: Services
 ) -> tuple[Integration, StoredSecrets]:
-    found = services.database.in_transaction(
-        lambda session: integrations_repository.get_for_update(session, caller.tenant_id, integration_id)
+    found = services.database.autocommit(
+        lambda session: integrations_repository.get_with_secrets(session, caller.tenant_id, integration_id)
     )
     if found is None:
         raise IntegrationNotFound()
@@ -105,31 +102,32 @@ def _read(
 
 
 def _store(
-    session: Session,
+    changes: Changes,
     caller: Caller,
     updated: Integration,
     secrets: StoredSecrets,
     expected_version: int,
     changed: list[str],
 ) -> Integration:
-    locked = integrations_repository.get_for_update(session, caller.tenant_id, updated.id)
+    locked = integrations_repository.get_for_update(changes.session, caller.tenant_id, updated.id)
     if locked is None:
         raise IntegrationNotFound()
     if locked[0].version != expected_version:
         raise VersionMismatch(locked[0].version)
-    stored = integrations_repository.replace(session, updated, secrets, expected_version)
-    audit_log.record(
-        session,
-        tenant_id=caller.tenant_id,
-        integration_id=stored.id,
-        actor=caller.actor,
-        action="integration.updated",
-        request_id=caller.request_id,
-        changed_fields=changed,
-        details={
-            "version": stored.version,
-            "token_fingerprint": stored.token_fingerprint,
-            "revalidated": any(name in CREDENTIAL_FIELDS for name in changed),
-        },
+    stored = integrations_repository.replace(changes.session, updated, secrets, expected_version)
+    changes.audit(
+        stored,
+        caller.origin,
+        AuditEntry(
+            "integration.updated",
+            changed_fields=tuple(changed),
+            details={
+                "version": stored.version,
+                "token_fingerprint": stored.token_fingerprint,
+                "revalidated": any(name in CREDENTIAL_FIELDS for name in changed),
+            },
+        ),
     )
+    if stored.evolution_instance_name is not None and any(name in EVOLUTION_FIELDS for name in changed):
+        return changes.transition(stored, reprovision(caller)) or stored
     return stored
