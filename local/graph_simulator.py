@@ -110,8 +110,9 @@ recorded, delayed nor failed:
   handshake); ``clear_app_subscription()`` / ``DELETE /__simulator__/app_subscription``.
 * ``set_override(object_id, url)`` / ``POST /__simulator__/override/{id}`` ``{"url": str|null}``: a phone or WABA
   override without precondition or handshake (a WABA id also subscribes the app to that WABA).
-* ``add_template(waba_id, name, language, category="UTILITY", status="APPROVED")`` / ``POST
-  /__simulator__/templates`` ``{"waba_id"?, "name", "language", "category"?, "status"?}``.
+* ``add_template(name, language, waba_id=DEMO_WABA_ID, category="UTILITY", status="APPROVED")`` / ``POST
+  /__simulator__/templates`` ``{"name", "language", "waba_id"?, "category"?, "status"?}``.
+* ``effective_callback(phone_number_id, field="messages")``: ``{"url", "level", "reason"}`` of the routing above.
 * ``post_webhook(...)`` / ``POST /__simulator__/webhooks`` (keys as the keyword arguments): build, sign and post a
   Meta webhook now; answers the delivery record ``{"seq", "origin", "delivered", "url", "level", "reason",
   "status", "response", "error", "payload", "raw", "headers", "at"}``. ``GET|DELETE /__simulator__/webhooks``
@@ -134,6 +135,7 @@ import base64
 import hashlib
 import hmac
 import http.client
+import itertools
 import json
 import re
 import secrets
@@ -841,6 +843,7 @@ class GraphSimulator:
         self._app_subscription: _AppSubscription | None = None
         self._health: dict[tuple[str, str], JsonObject] = {}
         self._templates = _initial_templates()
+        self._template_ids = itertools.count(600000000000002)
         self._server = _Server((host, port), self)
         self._thread: threading.Thread | None = None
 
@@ -895,6 +898,7 @@ class GraphSimulator:
             self._app_subscription = None
             self._health.clear()
             self._templates = _initial_templates()
+            self._template_ids = itertools.count(600000000000002)
             self._auto_statuses, self.status_delay_seconds = self._initial_auto_statuses
 
     # ------------------------------------------------------------------------------ simulator-only controls
@@ -1022,7 +1026,7 @@ class GraphSimulator:
                 "language": language,
                 "status": status.upper(),
                 "category": category.upper(),
-                "id": str(600000000000000 + sum(len(t) for t in self._templates.values()) + 1),
+                "id": str(next(self._template_ids)),
             }
             self._templates[waba_id] = [*templates, template]
             return dict(template)
@@ -1750,6 +1754,8 @@ class GraphSimulator:
                 unknown = sorted(set(body) - _WEBHOOK_CONTROL_KEYS)
                 if unknown:
                     raise ValueError(f"unknown keys {unknown}; use {sorted(_WEBHOOK_CONTROL_KEYS)}")
+                if not isinstance(body.get("sign", True), bool):
+                    raise ValueError("sign must be true or false")
                 return self.post_webhook(**body)
             case "GET", ("webhooks",):
                 with self._lock:
