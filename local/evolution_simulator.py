@@ -18,8 +18,20 @@ instance only; guard order instance-exists 404 -> name-in-use 403 -> apikey 401)
 * ``POST /webhook/set/{name}`` (nested ``{"webhook": {...}}`` body) -> 201, ``GET /webhook/find/{name}``.
 * ``POST /message/sendText/{name}``, ``POST /message/sendTemplate/{name}`` -> 201 (also for Graph errors).
 * ``POST /chat/findStatusMessage/{name}`` with ``{"where": {"id": "<wamid>"}}``.
-* ``GET|POST /webhook/meta`` (no auth): Meta's verify handshake (verify token ``evolution``) and Meta's
-  webhook POSTs (text, button, interactive and media messages; statuses of wamids sent through the instance).
+* ``GET|POST /webhook/meta`` (no auth), as 2.3.7 does it (reference section 9):
+
+  - GET: 200 with ``hub.challenge`` as text when ``hub.verify_token`` is the one global token
+    (``WA_BUSINESS_TOKEN_WEBHOOK``, default ``evolution``, constructor ``meta_verify_token``), else 200
+    ``Error, wrong validation token``; ``hub.mode`` is not checked.
+  - POST: no signature check; answers 200 ``{"status": "success"}`` at once and processes afterwards (in a thread;
+    ``wait_for_deliveries`` waits for it too). Only ``object == whatsapp_business_account``; a first change of field
+    ``message_template_status_update`` is dropped (no templates here). For every entry, the instance is the first
+    whose ``number`` equals that entry's ``changes[0].value.metadata.phone_number_id``, and that instance reads only
+    ``entry[0].changes[0].value`` of the whole payload: other changes and entries are lost, and an entry routed to
+    another instance hands it the first entry's value. Then ``contacts[0].profile.name`` is read (a contact without
+    ``profile`` crashes the handler: nothing is emitted), ``messages[0]`` only becomes ``messages.upsert`` +
+    ``contacts.upsert|update`` (text, button, interactive and media), and every item of ``statuses[]`` becomes
+    ``messages.update`` (upper-cased) when its wamid is known to that instance.
 * Anything else: 404 ``["Cannot <METHOD> <url>"]``.
 
 Errors use Evolution's envelope ``{"status": N, "error": "<Reason Phrase>", "response": {"message": ...}}``:
@@ -563,6 +575,7 @@ class EvolutionSimulator:
         webhook_timeout_seconds: float = 30.0,
         expose_token_in_webhooks: bool = True,
         graph_url: str | None = None,
+        meta_verify_token: str = WA_BUSINESS_TOKEN_WEBHOOK,
         latency_seconds: float = 0.0,
     ) -> None:
         if max_attempts < 1:
@@ -573,6 +586,7 @@ class EvolutionSimulator:
         self.max_attempts = max_attempts
         self.webhook_timeout_seconds = webhook_timeout_seconds
         self.expose_token_in_webhooks = expose_token_in_webhooks
+        self.meta_verify_token = meta_verify_token
         self.graph_url = graph_url.rstrip("/") if graph_url else None
         self.latency_seconds = latency_seconds
         self.calls: list[tuple[str, str]] = []
@@ -652,7 +666,8 @@ class EvolutionSimulator:
                 instance.state = "open"
 
     def wait_for_deliveries(self, timeout: float = 5.0) -> bool:
-        """Simulator-only: wait until no webhook delivery (including retries) is in flight; False on timeout."""
+        """Simulator-only: wait until no webhook delivery (including retries) and no Meta webhook being processed is
+        in flight; False on timeout."""
         with self._idle:
             return self._idle.wait_for(lambda: self._in_flight == 0, timeout)
 
@@ -931,7 +946,7 @@ class EvolutionSimulator:
                 "instanceId": instance.id,
                 "integration": instance.integration,
                 "webhookWaBusiness": f"{self.base_url}/webhook/meta",
-                "accessTokenWaBusiness": WA_BUSINESS_TOKEN_WEBHOOK,
+                "accessTokenWaBusiness": self.meta_verify_token,
                 "status": "open",
             },
             "hash": instance.token,
@@ -1165,13 +1180,24 @@ class EvolutionSimulator:
 
     def _meta_webhook(self, request: _Request, body: Any) -> _Response:
         if request.method == "GET":
-            if request.query.get("hub.verify_token") == WA_BUSINESS_TOKEN_WEBHOOK:
+            if request.query.get("hub.verify_token") == self.meta_verify_token:
                 return _Response(200, text=request.query.get("hub.challenge", ""))
             return _Response(200, text="Error, wrong validation token")
-        # Evolution answers first and only logs its crashes (e.g. status payloads with contacts lacking profile).
-        with contextlib.suppress(KeyError, IndexError, TypeError, AttributeError):
-            self._receive_meta(body)
+        # Evolution answers first, processes afterwards and only logs its crashes (e.g. status payloads with contacts
+        # lacking profile).
+        with self._idle:
+            self._in_flight += 1
+        threading.Thread(target=self._process_meta, args=(body,), name="evolution-meta", daemon=True).start()
         return _Response(200, {"status": "success"})
+
+    def _process_meta(self, payload: Any) -> None:
+        try:
+            with contextlib.suppress(KeyError, IndexError, TypeError, AttributeError):
+                self._receive_meta(payload)
+        finally:
+            with self._idle:
+                self._in_flight -= 1
+                self._idle.notify_all()
 
     def _receive_meta(self, payload: Any) -> None:
         if not isinstance(payload, dict) or payload.get("object") != "whatsapp_business_account":
@@ -1495,6 +1521,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--max-attempts", type=int, default=10)
     parser.add_argument("--webhook-timeout-seconds", type=float, default=30.0)
     parser.add_argument("--hide-token-in-webhooks", action="store_true", help="send apikey null in webhooks")
+    parser.add_argument("--meta-verify-token", default=WA_BUSINESS_TOKEN_WEBHOOK, help="WA_BUSINESS_TOKEN_WEBHOOK")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds to sleep before every API answer")
     args = parser.parse_args(argv)
     simulator = EvolutionSimulator(
@@ -1508,6 +1535,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         expose_token_in_webhooks=not args.hide_token_in_webhooks,
         graph_url=args.graph_url,
         latency_seconds=args.latency,
+        meta_verify_token=args.meta_verify_token,
     ).start()
     print(simulator.base_url, flush=True)
     try:

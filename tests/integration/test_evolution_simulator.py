@@ -1003,6 +1003,237 @@ def test_meta_webhook_route(
     assert upsert["body"]["data"]["key"]["id"] == "wamid.IN1"
 
 
+def meta_value(phone_id: str = PHONE_ID, **items: Any) -> dict[str, Any]:
+    metadata = {"display_phone_number": "15551234567", "phone_number_id": phone_id}
+    return {"messaging_product": "whatsapp", "metadata": metadata, **items}
+
+
+def meta_payload(*entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """Meta's envelope: one entry per argument, each a list of change values."""
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {"id": WABA_ID, "changes": [{"value": value, "field": "messages"} for value in values]}
+            for values in entries
+        ],
+    }
+
+
+def meta_status(wamid: str, status: str) -> dict[str, Any]:
+    return {"id": wamid, "status": status, "timestamp": "1795921700", "recipient_id": CUSTOMER}
+
+
+def meta_text(wamid: str, body: str, sender: str = CUSTOMER) -> dict[str, Any]:
+    return {"from": sender, "id": wamid, "timestamp": "1795921800", "type": "text", "text": {"body": body}}
+
+
+def with_profile(name: str = "Ana") -> list[dict[str, Any]]:
+    return [{"profile": {"name": name}, "wa_id": CUSTOMER}]
+
+
+def send_hi(client: httpx.Client, name: str = "tenant1-wa") -> str:
+    wamid: str = client.post(f"/message/sendText/{name}", json={"number": CUSTOMER, "text": "Hi"}).json()["key"]["id"]
+    return wamid
+
+
+def emitted(sim: EvolutionSimulator, event: str, instance: str | None = None) -> list[dict[str, Any]]:
+    entries = sorted(deliveries_of(sim, event), key=lambda entry: entry["seq"])
+    return [entry["body"] for entry in entries if instance is None or entry["instance"] == instance]
+
+
+def test_meta_verification_checks_only_the_global_token(anonymous: httpx.Client) -> None:
+    # When: Meta verifies with hub.mode other than subscribe, and with no mode at all
+    odd_mode = {"hub.mode": "unsubscribe", "hub.verify_token": "evolution", "hub.challenge": "42"}
+    no_mode = {"hub.verify_token": "evolution", "hub.challenge": "43"}
+    answers = [anonymous.get("/webhook/meta", params=params) for params in (odd_mode, no_mode)]
+
+    # Then: the challenge either way (2.3.7 does not check hub.mode)
+    assert [(answer.status_code, answer.text) for answer in answers] == [(200, "42"), (200, "43")]
+
+
+def test_the_global_verify_token_is_configurable(receiver: Receiver) -> None:
+    # Given: an Evolution with WA_BUSINESS_TOKEN_WEBHOOK set
+    with EvolutionSimulator(api_key=KEY, meta_verify_token="our-own-token") as evolution:
+        # When: Meta verifies with the default and with the configured token, and an instance is created
+        default = httpx.get(f"{evolution.base_url}/webhook/meta", params={"hub.verify_token": "evolution"})
+        params = {"hub.verify_token": "our-own-token", "hub.challenge": "7"}
+        configured = httpx.get(f"{evolution.base_url}/webhook/meta", params=params)
+        body = {"instanceName": "t", "integration": "WHATSAPP-BUSINESS", "token": TOKEN, "number": PHONE_ID}
+        created = httpx.post(f"{evolution.base_url}/instance/create", json=body, headers={"apikey": KEY})
+
+    # Then: only the configured token passes, and create reports it
+    assert default.text == "Error, wrong validation token"
+    assert configured.text == "7"
+    assert created.json()["instance"]["accessTokenWaBusiness"] == "our-own-token"
+
+
+def test_meta_posts_are_answered_before_they_are_processed(
+    sim: EvolutionSimulator, client: httpx.Client, anonymous: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given: processing that cannot start until the test allows it
+    release, started = threading.Event(), threading.Event()
+    original = sim._receive_meta
+
+    def held(payload: Any) -> None:
+        started.set()
+        release.wait(5)
+        original(payload)
+
+    monkeypatch.setattr(sim, "_receive_meta", held)
+
+    # When: Meta posts
+    response = anonymous.post("/webhook/meta", json=meta_payload([meta_value(statuses=[meta_status("w", "sent")])]))
+
+    # Then: the answer came while processing was still held, and the processing counts as in flight
+    assert (response.status_code, response.json()) == (200, {"status": "success"})
+    assert started.wait(5)
+    assert sim.wait_for_deliveries(0.2) is False
+    release.set()
+    assert sim.wait_for_deliveries(5)
+
+
+def test_every_status_of_the_first_change_is_processed(
+    sim: EvolutionSimulator, client: httpx.Client, anonymous: httpx.Client, receiver: Receiver
+) -> None:
+    # Given: a message sent through the instance
+    create(client, webhook=hook(receiver, "MESSAGES_UPDATE"))
+    wamid = send_hi(client)
+
+    # When: Meta posts three statuses in one change, and one for a wamid sent elsewhere
+    statuses = [meta_status(wamid, state) for state in ("sent", "delivered", "read")]
+    statuses.append(meta_status("wamid.SENTELSEWHERE", "delivered"))
+    anonymous.post("/webhook/meta", json=meta_payload([meta_value(statuses=statuses)]))
+
+    # Then: three upper-cased messages.update for the known wamid, none for the other
+    updates = emitted(sim, "messages.update")
+    assert [(u["data"]["keyId"], u["data"]["status"]) for u in updates] == [
+        (wamid, "SENT"),
+        (wamid, "DELIVERED"),
+        (wamid, "READ"),
+    ]
+
+
+def test_only_the_first_change_of_a_batch_is_read(
+    sim: EvolutionSimulator, client: httpx.Client, anonymous: httpx.Client, receiver: Receiver
+) -> None:
+    # Given: two messages sent through the instance
+    create(client, webhook=hook(receiver, "MESSAGES_UPDATE"))
+    first, second = send_hi(client), send_hi(client)
+
+    # When: Meta batches their statuses in two changes of one entry
+    changes = [
+        meta_value(statuses=[meta_status(first, "delivered")]),
+        meta_value(statuses=[meta_status(second, "read")]),
+    ]
+    anonymous.post("/webhook/meta", json=meta_payload(changes))
+
+    # Then: the second change is lost
+    assert [u["data"]["keyId"] for u in emitted(sim, "messages.update")] == [first]
+
+
+def test_every_entry_hands_the_first_entrys_value_to_its_instance(
+    sim: EvolutionSimulator, client: httpx.Client, anonymous: httpx.Client, receiver: Receiver
+) -> None:
+    # Given: two instances on two numbers, each with a sent message
+    create(client, "tenant-a", webhook=hook(receiver, "MESSAGES_UPDATE", "MESSAGES_UPSERT"))
+    create(client, "tenant-b", number="333333333333333", webhook=hook(receiver, "MESSAGES_UPDATE", "MESSAGES_UPSERT"))
+    sent_a, sent_b = send_hi(client, "tenant-a"), send_hi(client, "tenant-b")
+
+    # When: one POST carries a status for each number, then one carries an inbound for each number
+    statuses = meta_payload(
+        [meta_value(statuses=[meta_status(sent_a, "delivered")])],
+        [meta_value("333333333333333", statuses=[meta_status(sent_b, "delivered")])],
+    )
+    anonymous.post("/webhook/meta", json=statuses)
+    inbound = meta_payload(
+        [meta_value(contacts=with_profile(), messages=[meta_text("wamid.FOR-A", "for tenant a")])],
+        [meta_value("333333333333333", contacts=with_profile(), messages=[meta_text("wamid.FOR-B", "for b")])],
+    )
+    anonymous.post("/webhook/meta", json=inbound)
+
+    # Then: tenant-a's status is processed (tenant-b, handed tenant-a's value, does not know that wamid) and
+    # tenant-b's is lost; tenant-a's inbound message reaches both instances and tenant-b's reaches none
+    assert [u["data"]["keyId"] for u in emitted(sim, "messages.update")] == [sent_a]
+    upserts = emitted(sim, "messages.upsert")
+    assert sorted((u["instance"], u["data"]["key"]["id"]) for u in upserts) == [
+        ("tenant-a", "wamid.FOR-A"),
+        ("tenant-b", "wamid.FOR-A"),
+    ]
+
+
+def test_only_the_first_message_of_a_change_is_read(
+    sim: EvolutionSimulator, client: httpx.Client, anonymous: httpx.Client, receiver: Receiver
+) -> None:
+    # Given: an instance subscribed to all events
+    create(client, webhook=hook(receiver))
+
+    # When: Meta posts two inbound texts in one change, then another later
+    messages = [meta_text("wamid.IN1", "first"), meta_text("wamid.IN2", "second")]
+    anonymous.post("/webhook/meta", json=meta_payload([meta_value(contacts=with_profile(), messages=messages)]))
+    assert sim.wait_for_deliveries(5)
+    later = [meta_text("wamid.IN3", "third")]
+    anonymous.post("/webhook/meta", json=meta_payload([meta_value(contacts=with_profile(), messages=later)]))
+
+    # Then: messages.upsert for the first of each post; the contact is upserted once, then updated
+    upserts = emitted(sim, "messages.upsert")
+    assert [u["data"]["key"]["id"] for u in upserts] == ["wamid.IN1", "wamid.IN3"]
+    assert upserts[0]["data"]["message"] == {"conversation": "first"}
+    contact_events = [e["event"] for e in sorted(sim.deliveries, key=lambda e: e["seq"]) if "contacts" in e["event"]]
+    assert contact_events == ["contacts.upsert", "contacts.update"]
+
+
+def test_a_contact_without_profile_crashes_the_handler_for_messages_too(
+    sim: EvolutionSimulator, client: httpx.Client, anonymous: httpx.Client, receiver: Receiver
+) -> None:
+    # Given: an instance subscribed to all events
+    create(client, webhook=hook(receiver))
+
+    # When: an inbound text comes with a contact lacking profile
+    value = meta_value(contacts=[{"wa_id": CUSTOMER}], messages=[meta_text("wamid.IN1", "hi")])
+    response = anonymous.post("/webhook/meta", json=meta_payload([value]))
+
+    # Then: 200 success, and nothing is emitted or stored
+    assert response.json() == {"status": "success"}
+    assert deliveries_of(sim, "messages.upsert") == []
+    assert sim.instances["tenant1-wa"]["wamids"] == []
+
+
+def test_the_first_instance_with_the_number_wins(
+    sim: EvolutionSimulator, client: httpx.Client, anonymous: httpx.Client, receiver: Receiver
+) -> None:
+    # Given: two instances sharing a phone_number_id, and one with another number
+    for name in ("tenant-b", "tenant-c"):
+        create(client, name, webhook=hook(receiver, "MESSAGES_UPSERT"))
+
+    # When: an inbound text for that number, and one for an unknown number, are posted
+    value = meta_value(contacts=with_profile(), messages=[meta_text("wamid.IN1", "hi")])
+    anonymous.post("/webhook/meta", json=meta_payload([value]))
+    unknown = meta_value("999999999999999", contacts=with_profile(), messages=[meta_text("wamid.IN2", "hi")])
+    lost = anonymous.post("/webhook/meta", json=meta_payload([unknown]))
+
+    # Then: only the first-created instance got it; the unknown number is dropped with 200
+    assert [u["instance"] for u in emitted(sim, "messages.upsert")] == ["tenant-b"]
+    assert lost.json() == {"status": "success"}
+
+
+def test_other_objects_and_template_updates_are_not_processed(
+    sim: EvolutionSimulator, client: httpx.Client, anonymous: httpx.Client, receiver: Receiver
+) -> None:
+    # Given: a sent message
+    create(client, webhook=hook(receiver, "MESSAGES_UPDATE"))
+    wamid = send_hi(client)
+    payload = meta_payload([meta_value(statuses=[meta_status(wamid, "read")])])
+
+    # When: the same status comes as another object, and behind a template update
+    anonymous.post("/webhook/meta", json={**payload, "object": "page"})
+    template_first = meta_payload([meta_value(statuses=[meta_status(wamid, "read")])])
+    template_first["entry"][0]["changes"][0]["field"] = "message_template_status_update"
+    anonymous.post("/webhook/meta", json=template_first)
+
+    # Then: nothing is emitted
+    assert deliveries_of(sim, "messages.update") == []
+
+
 # ---------------------------------------------------------------------------------- fault injection
 
 

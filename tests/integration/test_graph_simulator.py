@@ -25,6 +25,7 @@ from local.graph_simulator import (
     GraphSimulator,
     appsecret_proof,
 )
+from tests.integration.meta_endpoint import MetaEndpoint
 
 pytestmark = pytest.mark.integration
 
@@ -48,6 +49,13 @@ def fresh_state(simulator: GraphSimulator) -> None:
 def client(simulator: GraphSimulator) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=f"{simulator.base_url}/v25.0", timeout=5.0) as http:
         yield http
+
+
+@pytest.fixture
+def endpoint() -> Iterator[MetaEndpoint]:
+    server = MetaEndpoint(verify_token="vt")
+    yield server
+    server.stop()
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -374,11 +382,11 @@ def test_phone_node_accepts_nested_field_syntax_and_reports_health(client: httpx
     params = {"fields": "health_status{can_send_message,entities},webhook_configuration"}
     body = client.get(f"/{DEMO_PHONE_NUMBER_IDS[0]}", params=params, headers=bearer(VALID_TOKEN)).json()
 
-    # Then: the health of the number and its WABA, and the app callback
+    # Then: the health of the number and its WABA, and no callback at any level yet
     assert body["health_status"]["can_send_message"] == "AVAILABLE"
     entities = {(entity["entity_type"], entity["id"]) for entity in body["health_status"]["entities"]}
     assert {("PHONE_NUMBER", DEMO_PHONE_NUMBER_IDS[0]), ("WABA", DEMO_WABA_ID)} <= entities
-    assert body["webhook_configuration"] == {"application": "https://app.example.com/meta/webhook"}
+    assert body["webhook_configuration"] == {}
 
 
 def test_phone_node_rejects_a_nonexistent_field(client: httpx.Client) -> None:
@@ -497,12 +505,15 @@ def test_set_phone_field_rejects_an_unknown_number(simulator: GraphSimulator) ->
     assert control.status_code == 404
 
 
-def test_subscribed_apps_state_follows_subscribe_override_and_unsubscribe(client: httpx.Client) -> None:
+def test_subscribed_apps_state_follows_subscribe_override_and_unsubscribe(
+    simulator: GraphSimulator, client: httpx.Client, endpoint: MetaEndpoint
+) -> None:
     path = f"/{DEMO_WABA_ID}/subscribed_apps"
     auth = bearer(VALID_TOKEN)
 
-    # Given: a WABA nobody subscribed to
+    # Given: a WABA nobody subscribed to, and an app that receives the messages field
     assert client.get(path, headers=auth).json() == {"data": []}
+    simulator.set_app_subscription()
 
     # When: the app subscribes without a body
     assert client.post(path, headers=auth).json() == {"success": True}
@@ -513,14 +524,15 @@ def test_subscribed_apps_state_follows_subscribe_override_and_unsubscribe(client
     assert "override_callback_uri" not in entry
 
     # When: an override is set with a JSON body
-    override = {"override_callback_uri": "https://tenant.example/hook", "verify_token": "vt"}
+    override = {"override_callback_uri": endpoint.url, "verify_token": "vt"}
     assert client.post(path, headers=auth, json=override).json() == {"success": True}
 
-    # Then: it is listed and shows up in the numbers' webhook configuration
+    # Then: Meta verified it, it is listed and it shows up in the numbers' webhook configuration
+    assert len(endpoint.gets) == 1
     [entry] = client.get(path, headers=auth).json()["data"]
-    assert entry["override_callback_uri"] == "https://tenant.example/hook"
+    assert entry["override_callback_uri"] == endpoint.url
     config = client.get(f"/{DEMO_PHONE_NUMBER_IDS[0]}", params={"fields": "webhook_configuration"}, headers=auth)
-    assert config.json()["webhook_configuration"]["whatsapp_business_account"] == "https://tenant.example/hook"
+    assert config.json()["webhook_configuration"]["whatsapp_business_account"] == endpoint.url
 
     # When: posting again without a body
     client.post(path, headers=auth)
@@ -536,15 +548,20 @@ def test_subscribed_apps_state_follows_subscribe_override_and_unsubscribe(client
     assert client.get(path, headers=auth).json() == {"data": []}
 
 
-def test_subscribed_apps_accepts_a_form_body_and_keeps_wabas_apart(client: httpx.Client) -> None:
+def test_subscribed_apps_accepts_a_form_body_and_keeps_wabas_apart(
+    simulator: GraphSimulator, client: httpx.Client, endpoint: MetaEndpoint
+) -> None:
+    # Given: an app that receives the messages field
+    simulator.set_app_subscription()
+
     # When: the foreign WABA gets an override through a form body
-    form = {"override_callback_uri": "https://other.example/hook", "verify_token": "vt"}
+    form = {"override_callback_uri": endpoint.url, "verify_token": "vt"}
     client.post(f"/{FOREIGN_WABA_ID}/subscribed_apps", headers=bearer(VALID_TOKEN), data=form)
 
     # Then: the foreign WABA lists it and the demo WABA is untouched
     foreign = client.get(f"/{FOREIGN_WABA_ID}/subscribed_apps", headers=bearer(VALID_TOKEN)).json()
     demo = client.get(f"/{DEMO_WABA_ID}/subscribed_apps", headers=bearer(VALID_TOKEN)).json()
-    assert foreign["data"][0]["override_callback_uri"] == "https://other.example/hook"
+    assert foreign["data"][0]["override_callback_uri"] == endpoint.url
     assert demo == {"data": []}
 
 
@@ -602,3 +619,131 @@ def test_latency_delays_every_answer() -> None:
     # Then: the answer took at least the latency
     assert response.status_code == 200
     assert elapsed >= 0.2
+
+
+def health_of(client: httpx.Client, object_id: str) -> dict[str, Any]:
+    params = {"fields": "health_status"}
+    health: dict[str, Any] = client.get(f"/{object_id}", params=params, headers=bearer(VALID_TOKEN)).json()[
+        "health_status"
+    ]
+    return health
+
+
+def entity(health: dict[str, Any], entity_type: str) -> dict[str, Any]:
+    [found] = [item for item in health["entities"] if item["entity_type"] == entity_type]
+    return found
+
+
+def test_health_status_follows_the_entities_set_by_the_control(simulator: GraphSimulator, client: httpx.Client) -> None:
+    # Given: the first number LIMITED (in process)
+    simulator.set_health("PHONE_NUMBER", "LIMITED", DEMO_PHONE_NUMBER_IDS[0], additional_info=["Low quality"])
+
+    # Then: that number is LIMITED with the info; its WABA and the other numbers stay AVAILABLE
+    limited = health_of(client, DEMO_PHONE_NUMBER_IDS[0])
+    assert limited["can_send_message"] == "LIMITED"
+    assert entity(limited, "PHONE_NUMBER") == {
+        "entity_type": "PHONE_NUMBER",
+        "id": DEMO_PHONE_NUMBER_IDS[0],
+        "can_send_message": "LIMITED",
+        "additional_info": ["Low quality"],
+    }
+    assert health_of(client, DEMO_PHONE_NUMBER_IDS[1])["can_send_message"] == "AVAILABLE"
+    assert health_of(client, DEMO_WABA_ID)["can_send_message"] == "AVAILABLE"
+
+    # When: the business is BLOCKED over HTTP
+    blocking = {"error_code": 141006, "error_description": "Payment method issue", "possible_solution": "Fix it"}
+    control = httpx.post(
+        f"{simulator.base_url}/__simulator__/health",
+        json={"entity_type": "BUSINESS", "can_send_message": "BLOCKED", "errors": [blocking]},
+    )
+
+    # Then: BLOCKED wins over LIMITED everywhere the business appears, with Meta's error fields
+    assert control.json() == {"success": True}
+    for object_id in (DEMO_PHONE_NUMBER_IDS[0], DEMO_PHONE_NUMBER_IDS[1], DEMO_WABA_ID):
+        health = health_of(client, object_id)
+        assert health["can_send_message"] == "BLOCKED"
+        assert entity(health, "BUSINESS")["errors"] == [blocking]
+    assert entity(health_of(client, DEMO_PHONE_NUMBER_IDS[0]), "PHONE_NUMBER")["can_send_message"] == "LIMITED"
+
+    # When: the business is AVAILABLE again
+    simulator.set_health("BUSINESS", "AVAILABLE")
+
+    # Then: the number is back to LIMITED, the WABA to AVAILABLE with no leftover fields
+    assert health_of(client, DEMO_PHONE_NUMBER_IDS[0])["can_send_message"] == "LIMITED"
+    assert entity(health_of(client, DEMO_WABA_ID), "BUSINESS") == {
+        "entity_type": "BUSINESS",
+        "id": "500000000000001",
+        "can_send_message": "AVAILABLE",
+    }
+
+
+def test_blocked_and_limited_get_made_up_details_when_none_are_given(
+    simulator: GraphSimulator, client: httpx.Client
+) -> None:
+    # Given: the WABA BLOCKED and the app LIMITED without details
+    simulator.set_health("WABA", "BLOCKED", DEMO_WABA_ID)
+    simulator.set_health("APP", "LIMITED")
+
+    # When: the WABA's health is read
+    health = health_of(client, DEMO_WABA_ID)
+
+    # Then: the blocked entity has an error with Meta's three fields, the limited one additional_info
+    [error] = entity(health, "WABA")["errors"]
+    assert set(error) == {"error_code", "error_description", "possible_solution"}
+    assert entity(health, "APP")["additional_info"]
+    assert health["can_send_message"] == "BLOCKED"
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"entity_type": "MESSAGE_TEMPLATE", "can_send_message": "LIMITED"}, 400),
+        ({"entity_type": "WABA", "can_send_message": "SOMETIMES", "id": DEMO_WABA_ID}, 400),
+        ({"entity_type": "PHONE_NUMBER", "can_send_message": "LIMITED", "id": "100000000000777"}, 404),
+        ({"entity_type": "PHONE_NUMBER", "can_send_message": "LIMITED"}, 404),
+        ({"entity_type": "APP", "can_send_message": "BLOCKED", "errors": [{"error_code": "x"}]}, 400),
+    ],
+)
+def test_the_health_control_rejects_what_meta_cannot_report(
+    simulator: GraphSimulator, body: dict[str, Any], status: int
+) -> None:
+    # When: the control is given an impossible entity, state, id or error
+    response = httpx.post(f"{simulator.base_url}/__simulator__/health", json=body)
+
+    # Then: it refuses, and nothing changed
+    assert response.status_code == status
+    assert simulator._health == {}
+
+
+def test_reset_restores_the_initial_state(
+    simulator: GraphSimulator, client: httpx.Client, endpoint: MetaEndpoint
+) -> None:
+    # Given: every kind of state changed
+    simulator.set_app_subscription(endpoint.url)
+    client.post(
+        f"/{DEMO_PHONE_NUMBER_IDS[0]}",
+        headers=bearer(VALID_TOKEN),
+        json={"webhook_configuration": {"override_callback_uri": endpoint.url, "verify_token": "vt"}},
+    )
+    client.post(f"/{DEMO_WABA_ID}/subscribed_apps", headers=bearer(VALID_TOKEN))
+    simulator.set_health("PHONE_NUMBER", "BLOCKED", DEMO_PHONE_NUMBER_IDS[0])
+    simulator.add_template("promo", "en_US")
+    simulator.set_auto_statuses(False)
+    simulator.post_webhook(DEMO_PHONE_NUMBER_IDS[0], statuses=[{"id": "w", "status": "sent", "recipient_id": "1"}])
+    assert simulator.webhook_deliveries and simulator.handshakes
+
+    # When: the simulator is reset over HTTP
+    assert httpx.post(f"{simulator.base_url}/__simulator__/reset").json() == {"success": True}
+
+    # Then: records cleared, auto statuses back on, no subscriptions or overrides, all AVAILABLE, only hello_world
+    assert (simulator.webhook_deliveries, simulator.handshakes, simulator.calls) == ([], [], [])
+    assert simulator._auto_statuses is True
+    app = client.get(f"/{DEMO_APP_ID}/subscriptions", headers=bearer(APP_TOKEN)).json()
+    params = {"fields": "webhook_configuration,health_status"}
+    phone = client.get(f"/{DEMO_PHONE_NUMBER_IDS[0]}", params=params, headers=bearer(VALID_TOKEN)).json()
+    templates = client.get(f"/{DEMO_WABA_ID}/message_templates", headers=bearer(VALID_TOKEN)).json()["data"]
+    assert app == {"data": []}
+    assert client.get(f"/{DEMO_WABA_ID}/subscribed_apps", headers=bearer(VALID_TOKEN)).json() == {"data": []}
+    assert phone["webhook_configuration"] == {}
+    assert phone["health_status"]["can_send_message"] == "AVAILABLE"
+    assert [template["name"] for template in templates] == ["hello_world"]
