@@ -164,6 +164,9 @@ def _start(config: StackConfig, stoppers: list[Callable[[], None]]) -> LocalStac
             "GRAPH_API_BASE_URL": graph_url,
             "PROVISIONING_QUEUE_URL": queue_urls["ProvisioningQueue"],
             "STATUS_SYNC_QUEUE_URL": queue_urls["StatusSyncQueue"],
+            "RELAY_QUEUE_URL": queue_urls["RelayQueue"],
+            # Meta (the Graph simulator) calls this API's /webhooks/meta/{id} on the gateway
+            "PUBLIC_API_URL": f"http://127.0.0.1:{api_port}",
             "EVOLUTION_BASE_URL": evolution_url,
             "EVOLUTION_API_KEY_SECRET_ARN": secret_arn,
             "WEBHOOK_HMAC_KEY_SECRET_ARN": hmac_key_arn,

@@ -2,9 +2,13 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import threading
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import ModuleType
-from uuid import uuid4
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+from uuid import UUID, uuid4
 
 import pytest
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
@@ -18,8 +22,10 @@ from whatsapp_integrations.adapters.database import Database
 from whatsapp_integrations.adapters.database_connection import connection_factory
 from whatsapp_integrations.adapters.migrations import apply_migrations
 from whatsapp_integrations.domain.caller import Caller
+from whatsapp_integrations.domain.errors import HandshakeRefused, IntegrationNotFound
 from whatsapp_integrations.services import Services, build_services, default_services
 from whatsapp_integrations.settings import Settings, get_settings
+from whatsapp_integrations.usecases.receive_meta_webhook import answer_handshake
 
 
 @pytest.fixture(scope="session")
@@ -137,3 +143,58 @@ def load_function(folder: str, module_name: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+class HandshakeEndpoint:
+    """Our public `GET /webhooks/meta/{id}` without the HTTP function around it: the handshake use case itself,
+    which Meta (the Graph simulator) calls while the provisioner sets an override. Posts are answered 200."""
+
+    def __init__(self) -> None:
+        self.services: Services | None = None
+        endpoint = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+            def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                query = dict(parse_qsl(parts.query))
+                try:
+                    assert endpoint.services is not None
+                    body = answer_handshake(
+                        UUID(parts.path.rsplit("/", 1)[-1]),
+                        query.get("hub.mode"),
+                        query.get("hub.verify_token"),
+                        query.get("hub.challenge"),
+                        endpoint.services,
+                    ).encode()
+                    status = 200
+                except (HandshakeRefused, IntegrationNotFound, ValueError):
+                    status, body = 403, b"refused"
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture(scope="session")
+def handshake_endpoint() -> Iterator[HandshakeEndpoint]:
+    endpoint = HandshakeEndpoint()
+    yield endpoint
+    endpoint.stop()

@@ -9,7 +9,9 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from types import ModuleType
 from typing import Any
+from uuid import uuid4
 
+import boto3
 import pytest
 
 from local.gateway import LambdaContext
@@ -24,8 +26,16 @@ def sample(function: str, case: str) -> dict[str, Any]:
 
 
 @pytest.fixture
+def relay_queue_url(moto_url: str) -> str:
+    return str(boto3.client("sqs").create_queue(QueueName=f"relay-samples-{uuid4().hex[:8]}")["QueueUrl"])
+
+
+@pytest.fixture
 def functions(
-    services: Services, migrated: Settings, lambda_environment: Callable[[dict[str, str]], None]
+    services: Services,
+    migrated: Settings,
+    lambda_environment: Callable[[dict[str, str]], None],
+    relay_queue_url: str,
 ) -> dict[str, ModuleType]:
     """Every function loaded the way Lambda does: settings come from the environment at import time."""
     lambda_environment(
@@ -42,6 +52,8 @@ def functions(
             "EVOLUTION_API_KEY_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:samples",
             "EVOLUTION_WEBHOOK_URL": "http://127.0.0.1:1/webhooks/evolution",
             "WEBHOOK_HMAC_KEY_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:samples",
+            "RELAY_QUEUE_URL": relay_queue_url,
+            "PUBLIC_API_URL": "http://127.0.0.1:1",
         }
     )
     return {
@@ -136,3 +148,19 @@ def test_the_migration_custom_resource_answers_cloudformation(functions: dict[st
     # Then the schema is current and CloudFormation is told SUCCESS
     assert result["status"] == "SUCCESS"
     assert received[0]["Status"] == "SUCCESS" and received[0]["RequestId"] == event["RequestId"]
+
+
+def test_the_worker_and_schedule_samples_run(functions: dict[str, ModuleType]) -> None:
+    # The sweeper finds nothing to send; the status scheduler finds nothing to check
+    swept = functions["outbox_sweeper"].lambda_handler(sample("outbox_sweeper", "scheduled"), LambdaContext("s", "r"))
+    assert swept == {"swept": True, "sent": 0, "failed": 0}
+    # The status check of an integration that does not exist (anymore) is done, not retried
+    checked = functions["status_sync"].lambda_handler(sample("status_sync", "check_batch"), LambdaContext("c", "r"))
+    assert checked == {"batchItemFailures": []}
+
+
+def test_the_meta_webhook_samples_need_a_known_integration(functions: dict[str, ModuleType]) -> None:
+    # The sample integration id is no integration of this database: both the handshake and the post are 404
+    assert invoke(functions, "meta_webhook", sample("meta_webhook", "handshake"))[0] == 404
+    status, problem = invoke(functions, "meta_webhook", sample("meta_webhook", "signed_failed_status"))
+    assert (status, problem["code"]) == (404, "integration_not_found")

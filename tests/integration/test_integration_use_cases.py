@@ -106,9 +106,21 @@ def test_dry_run_validation_stores_nothing(services: Services, caller: Caller) -
 
 
 def test_an_expiring_token_is_accepted_with_a_warning(services: Services, caller: Caller) -> None:
-    created = create_integration(caller, "Main", demo(token=sim.EXPIRING_TOKEN), services)
+    created = create_integration(
+        caller, "Main", demo(token=sim.EXPIRING_TOKEN, app_id=sim.DEMO_APP_ID, app_secret=sim.DEMO_APP_SECRET), services
+    )
     assert [warning.code for warning in created.warnings] == ["token_expires"]
     assert created.token_facts.expires_at is not None
+
+
+def test_without_the_app_secret_it_is_stored_with_a_warning_that_connecting_needs_it(
+    services: Services, caller: Caller
+) -> None:
+    # Given credentials without the app ID and secret
+    created = create_integration(caller, "Main", demo(), services)
+    # Then the integration is stored, and the warning says why it cannot be connected yet
+    assert [warning.code for warning in created.warnings] == ["app_secret_missing"]
+    assert "connected" in created.warnings[0].message
 
 
 def test_a_phone_number_belongs_to_one_live_integration_across_tenants(

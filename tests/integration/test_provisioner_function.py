@@ -18,7 +18,7 @@ import pytest
 from local import graph_simulator as sim
 from local.evolution_simulator import EvolutionSimulator
 from local.gateway import LambdaContext
-from tests.integration.conftest import load_function
+from tests.integration.conftest import HandshakeEndpoint, load_function
 from whatsapp_integrations.domain.caller import Caller
 from whatsapp_integrations.domain.credentials import MetaCredentials
 from whatsapp_integrations.observability import logger as app_logger
@@ -44,6 +44,7 @@ def wired(
     migrated: Settings,
     evolution: EvolutionSimulator,
     lambda_environment: Callable[[dict[str, str]], None],
+    handshake_endpoint: HandshakeEndpoint,
 ) -> tuple[Services, str]:
     """Settings for the provisioner: a moto queue, the Evolution key in Secrets Manager, the simulator's URL."""
     sqs, secrets = boto3.client("sqs"), boto3.client("secretsmanager")
@@ -58,10 +59,12 @@ def wired(
             "EVOLUTION_BASE_URL": evolution.base_url,
             "EVOLUTION_API_KEY_SECRET_ARN": arn,
             "EVOLUTION_WEBHOOK_URL": "http://127.0.0.1:9/webhooks/evolution",
+            "PUBLIC_API_URL": handshake_endpoint.url,
             "POWERTOOLS_TRACE_DISABLED": "true",
             "META_CALLS_PER_MINUTE": "1000",
         }
     )
+    handshake_endpoint.services = services
     return build_services(Settings.from_environment()), queue_url
 
 
@@ -112,7 +115,9 @@ def test_a_connect_message_is_provisioned_with_its_correlation_id_on_every_log_l
 ) -> None:
     # Given a connect request queued by the API with the request's id as correlation id
     services, queue_url = wired
-    credentials = MetaCredentials(sim.DEMO_PHONE_NUMBER_IDS[0], sim.DEMO_WABA_ID, sim.VALID_TOKEN)
+    credentials = MetaCredentials(
+        sim.DEMO_PHONE_NUMBER_IDS[0], sim.DEMO_WABA_ID, sim.VALID_TOKEN, sim.DEMO_APP_ID, sim.DEMO_APP_SECRET
+    )
     integration = create_integration(caller, "Main", credentials, services)
     request_connect(caller, integration.id, services)
     provisioner = load_provisioner()
@@ -138,7 +143,9 @@ def test_a_transient_failure_is_reported_and_hidden_for_the_backoff(
 ) -> None:
     # Given Evolution answers 503 once
     services, queue_url = wired
-    credentials = MetaCredentials(sim.DEMO_PHONE_NUMBER_IDS[1], sim.DEMO_WABA_ID, sim.VALID_TOKEN)
+    credentials = MetaCredentials(
+        sim.DEMO_PHONE_NUMBER_IDS[1], sim.DEMO_WABA_ID, sim.VALID_TOKEN, sim.DEMO_APP_ID, sim.DEMO_APP_SECRET
+    )
     integration = create_integration(caller, "Main", credentials, services)
     request_connect(caller, integration.id, services)
     evolution.fail_next("/instance/create", 503)

@@ -15,6 +15,7 @@ import pytest
 
 from local import graph_simulator as sim
 from local.evolution_simulator import EvolutionSimulator
+from tests.integration.conftest import EVOLUTION_KEY, HandshakeEndpoint
 from whatsapp_integrations.adapters import outbox
 from whatsapp_integrations.adapters.evolution_client import EvolutionClient
 from whatsapp_integrations.domain.audit import Origin
@@ -91,6 +92,7 @@ def worker(
     evolution: EvolutionSimulator,
     evolution_key_secret_arn: str,
     graph: sim.GraphSimulator,
+    handshake_endpoint: HandshakeEndpoint,
 ) -> Iterator[Worker]:
     """Services as the provisioner, the status-sync worker and the webhook have them, on the simulators."""
     evolution.reset()
@@ -110,9 +112,11 @@ def worker(
                 "event_bus_name": bus,
                 "provisioning_max_attempts": 3,
                 "outbox_sweep_after_seconds": 1,
+                "public_api_url": handshake_endpoint.url,
             }
         )
     )
+    handshake_endpoint.services = built
     published = Published()
     events = built.domain_events
     assert events is not None
@@ -149,8 +153,6 @@ def message(integration: Integration, operation: Operation, correlation_id: str 
 
 def create_instance(evolution: EvolutionSimulator, integration_id: UUID, number: str) -> None:
     import httpx
-
-    from tests.integration.conftest import EVOLUTION_KEY
 
     answer = httpx.post(
         f"{evolution.base_url}/instance/create",

@@ -72,7 +72,15 @@ def graph(overrides: dict[str, httpx.Response] | None = None, seen: list[httpx.R
 
 
 def creds(**overrides: str | None) -> MetaCredentials:
-    values: dict[str, Any] = {"phone_number_id": PHONE, "waba_id": WABA, "access_token": TOKEN, **overrides}
+    """The whole form, app ID and secret included (connecting needs them)."""
+    values: dict[str, Any] = {
+        "phone_number_id": PHONE,
+        "waba_id": WABA,
+        "access_token": TOKEN,
+        "app_id": APP,
+        "app_secret": SECRET,
+        **overrides,
+    }
     return MetaCredentials(**values)
 
 
@@ -92,6 +100,14 @@ def test_valid_credentials_return_the_profile_and_token_facts() -> None:
     assert validated.token_facts.type == "SYSTEM_USER"
     assert validated.token_facts.expires_at is None
     assert validated.warnings == []
+
+
+def test_without_the_app_secret_the_credentials_pass_with_a_warning_that_connecting_needs_it() -> None:
+    # Given valid credentials without the app ID and secret
+    validated = validate_live(creds(app_id=None, app_secret=None), graph())
+    # Then they are valid, and the one warning says what connecting will need
+    assert [warning.code for warning in validated.warnings] == ["app_secret_missing"]
+    assert "App secret" in validated.warnings[0].fix
 
 
 def test_an_expired_token_is_reported_once_with_metas_codes() -> None:
@@ -164,7 +180,7 @@ def test_require_app_secret_asks_for_the_secret() -> None:
         400, json={"error": {"message": "API calls from the server require an appsecret_proof argument", "code": 100}}
     )
     client = graph({"/v25.0/debug_token": needs_proof})
-    assert rejected_codes(client) == {("app_secret", "app_secret_required")}
+    assert rejected_codes(client, creds(app_id=None, app_secret=None)) == {("app_secret", "app_secret_required")}
 
 
 def test_the_app_secret_signs_every_token_call() -> None:

@@ -20,6 +20,7 @@ DECRYPTING_FUNCTIONS = {
     "ProvisionerFunction",
     "StatusSyncFunction",
     "GetIntegrationStatusFunction",
+    "MetaWebhookFunction",  # app secrets only (next test)
 }
 ENCRYPTING_FUNCTIONS = {"CreateIntegrationFunction", "UpdateIntegrationFunction", "ProvisionerFunction"}
 # SAM policy templates that grant KMS actions, and what they grant.
@@ -219,6 +220,18 @@ def test_only_the_update_function_and_the_provisioner_can_decrypt(template: Temp
     # Then only the update function decrypts, and only create and update encrypt
     assert decrypting == DECRYPTING_FUNCTIONS
     assert encrypting == ENCRYPTING_FUNCTIONS
+
+
+def test_the_meta_relay_decrypts_app_secrets_only_and_its_forwarder_nothing(template: Template) -> None:
+    # Given the two functions of Meta's webhook path
+    declared = functions(template)
+    intake = [s for s in kms_statements(template, declared["MetaWebhookFunction"]) if grants(s, "kms:Decrypt")]
+    forwarder = kms_statements(template, declared["MetaRelayFunction"])
+    # Then the intake may decrypt only the field app_secret (to check signatures), and the forwarder holds no KMS right
+    assert intake and all(
+        statement["Condition"]["StringEquals"]["kms:EncryptionContext:field"] == "app_secret" for statement in intake
+    )
+    assert forwarder == []
 
 
 def test_no_function_has_wildcard_kms_permissions(template: Template) -> None:

@@ -16,10 +16,12 @@ from whatsapp_integrations.adapters.database_connection import connection_factor
 from whatsapp_integrations.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from whatsapp_integrations.adapters.app_secrets import AppSecrets
     from whatsapp_integrations.adapters.domain_events import DomainEvents
-    from whatsapp_integrations.adapters.evolution_client import EvolutionClient
+    from whatsapp_integrations.adapters.evolution_client import EvolutionClient, MetaWebhookForwarder
     from whatsapp_integrations.adapters.graph_client import GraphClient
     from whatsapp_integrations.adapters.provisioning_queue import ProvisioningQueue
+    from whatsapp_integrations.adapters.relay_queue import RelayQueue
     from whatsapp_integrations.adapters.secret_cipher import SecretCipher
     from whatsapp_integrations.adapters.status_sync_queue import StatusSyncQueue
 
@@ -64,6 +66,29 @@ class Services:
         if not self.settings.provisioning_queue_url:
             raise NotConfigured("PROVISIONING_QUEUE_URL is not set")
         return ProvisioningQueue(self._aws_client("sqs"), self.settings.provisioning_queue_url)
+
+    @cached_property
+    def relay_queue(self) -> RelayQueue:
+        from whatsapp_integrations.adapters.relay_queue import RelayQueue
+
+        if not self.settings.relay_queue_url:
+            raise NotConfigured("RELAY_QUEUE_URL is not set")
+        return RelayQueue(self._aws_client("sqs"), self.settings.relay_queue_url)
+
+    @cached_property
+    def app_secrets(self) -> AppSecrets:
+        """Decrypted app secrets, cached for a bounded time (the Meta relay checks every post with one)."""
+        from whatsapp_integrations.adapters.app_secrets import AppSecrets
+
+        return AppSecrets(self.cipher)
+
+    @cached_property
+    def meta_forwarder(self) -> MetaWebhookForwarder:
+        from whatsapp_integrations.adapters.evolution_client import MetaWebhookForwarder
+
+        if self.settings.evolution_base_url is None:
+            raise NotConfigured("EVOLUTION_BASE_URL is not set")
+        return MetaWebhookForwarder(self._evolution_http, str(self.settings.evolution_base_url))
 
     @cached_property
     def status_sync_queue(self) -> StatusSyncQueue:

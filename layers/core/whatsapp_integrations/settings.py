@@ -95,6 +95,17 @@ class Settings(BaseModel):
     # The outbox: what a state change sends, kept until it is sent
     outbox_sweep_after_seconds: Annotated[int, Field(ge=1, le=3600)] = 20
 
+    # Meta's webhooks through our relay
+    public_api_url: HttpUrl | None = Field(
+        default=None, description="This API's public base URL; Meta calls <it>/webhooks/meta/{id} (PublicApiUrl)"
+    )
+    relay_queue_url: str | None = None
+    relay_max_attempts: Annotated[int, Field(ge=1, le=50)] = 12
+    relay_retry_base_seconds: Annotated[int, Field(ge=1, le=900)] = 5
+    relay_retry_max_seconds: Annotated[int, Field(ge=1, le=MAX_RETRY_DELAY_SECONDS)] = 300
+    # Meta batches up to 3 MB per post (meta-cloud-api.md A3); a Lambda payload holds 6 MB.
+    max_meta_webhook_body_bytes: Annotated[int, Field(ge=1024, le=6_000_000)] = 3_145_728
+
     @model_validator(mode="after")
     def _database_is_configured(self) -> Settings:
         if self.database_url is None and not (self.db_host and self.db_name and self.db_user):
@@ -124,6 +135,14 @@ class Settings(BaseModel):
             base_seconds=self.provisioning_retry_base_seconds,
             cap_seconds=self.provisioning_retry_max_seconds,
             max_attempts=self.provisioning_max_attempts,
+        )
+
+    @property
+    def relay_retry(self) -> RetryPolicy:
+        return RetryPolicy(
+            base_seconds=self.relay_retry_base_seconds,
+            cap_seconds=self.relay_retry_max_seconds,
+            max_attempts=self.relay_max_attempts,
         )
 
     @property

@@ -348,6 +348,26 @@ class EvolutionClient:
         return text
 
 
+class MetaWebhookForwarder:
+    """Posts Meta's webhooks to Evolution's one global `POST /webhook/meta` (section 9). It needs no key: the route
+    is open, which is why only the relay, after checking Meta's signature, may reach it."""
+
+    def __init__(self, http: httpx.Client, base_url: str) -> None:
+        self._http = http
+        self._url = f"{base_url.rstrip('/')}/webhook/meta"
+
+    def forward(self, post: dict[str, Any]) -> None:
+        """Raises EvolutionUnavailable unless Evolution answered 2xx (it answers 200 before processing)."""
+        try:
+            response = self._http.post(self._url, json=post)
+        except httpx.HTTPError as error:
+            raise EvolutionUnavailable(f"{type(error).__name__} posting to Evolution's /webhook/meta") from None
+        if not 200 <= response.status_code < 300:
+            raise EvolutionUnavailable(
+                f"Evolution's /webhook/meta answered HTTP {response.status_code}", status=response.status_code
+            )
+
+
 def _webhook_body(webhook: WebhookConfig) -> dict[str, Any]:
     """The nested body of `POST /webhook/set/{instance}`.
 

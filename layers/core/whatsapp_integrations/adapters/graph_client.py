@@ -69,10 +69,66 @@ class GraphClient:
         return ids
 
     def phone_number(
-        self, phone_number_id: str, access_token: str, app_secret: str | None, *, with_health: bool = False
+        self,
+        phone_number_id: str,
+        access_token: str,
+        app_secret: str | None,
+        *,
+        with_health: bool = False,
+        with_webhooks: bool = False,
     ) -> dict[str, Any]:
-        fields = f"{PHONE_PROFILE_FIELDS},health_status" if with_health else PHONE_PROFILE_FIELDS
+        """The number's profile; `with_health` adds health_status, `with_webhooks` the effective
+        webhook_configuration (phone override, WABA override, app callback), all in one call."""
+        fields = PHONE_PROFILE_FIELDS + (",health_status" if with_health else "")
+        fields += ",webhook_configuration" if with_webhooks else ""
         return self._get(phone_number_id, access_token, app_secret, {"fields": fields})
+
+    def set_phone_webhook_override(
+        self, phone_number_id: str, access_token: str, app_secret: str | None, *, url: str, verify_token: str
+    ) -> None:
+        """`POST /{phone_number_id}` webhook_configuration (an empty url removes the override). Meta runs its
+        verification handshake against `url` inside this call: a failed one is error 2200."""
+        configuration = {"override_callback_uri": url, **({"verify_token": verify_token} if url else {})}
+        self._get(
+            phone_number_id,
+            access_token,
+            app_secret,
+            {},
+            method="POST",
+            body={"webhook_configuration": configuration},
+        )
+
+    def webhook_configuration(self, phone_number_id: str, access_token: str, app_secret: str | None) -> dict[str, Any]:
+        """Where Meta delivers this number's webhooks: `phone_number` (override), `whatsapp_business_account`
+        (WABA override), `application` (app callback), each present only when set."""
+        answer = self._get(phone_number_id, access_token, app_secret, {"fields": "webhook_configuration"})
+        configuration = answer.get("webhook_configuration")
+        return configuration if isinstance(configuration, dict) else {}
+
+    def app_subscriptions(self, app_id: str, app_secret: str) -> list[dict[str, Any]]:
+        """`GET /{app_id}/subscriptions` with the app token: the app-level callbacks and their fields."""
+        answer = self._request(
+            f"{app_id}/subscriptions", params={"access_token": _app_token(app_id, app_secret)}, headers={}
+        )
+        data = answer.get("data")
+        return [entry for entry in data if isinstance(entry, dict)] if isinstance(data, list) else []
+
+    def subscribe_app_callback(
+        self, app_id: str, app_secret: str, *, callback_url: str, verify_token: str, fields: tuple[str, ...]
+    ) -> None:
+        """`POST /{app_id}/subscriptions` for the WhatsApp Business Account object; Meta runs the handshake."""
+        self._request(
+            f"{app_id}/subscriptions",
+            params={
+                "access_token": _app_token(app_id, app_secret),
+                "object": "whatsapp_business_account",
+                "callback_url": callback_url,
+                "verify_token": verify_token,
+                "fields": ",".join(fields),
+            },
+            headers={},
+            method="POST",
+        )
 
     def prove_app_secret(self, app_id: str, app_secret: str) -> None:
         """A client-credentials app token is issued only for the right app ID and secret pair."""
@@ -87,17 +143,31 @@ class GraphClient:
         self._get(f"{waba_id}/subscribed_apps", access_token, app_secret, {}, method="POST")
 
     def _get(
-        self, path: str, access_token: str, app_secret: str | None, params: dict[str, str], method: str = "GET"
+        self,
+        path: str,
+        access_token: str,
+        app_secret: str | None,
+        params: dict[str, str],
+        method: str = "GET",
+        body: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         if app_secret:
             params = {**params, "appsecret_proof": appsecret_proof(access_token, app_secret)}
-        return self._request(path, params=params, headers={"Authorization": f"Bearer {access_token}"}, method=method)
+        return self._request(
+            path, params=params, headers={"Authorization": f"Bearer {access_token}"}, method=method, body=body
+        )
 
     def _request(
-        self, path: str, *, params: dict[str, str], headers: dict[str, str], method: str = "GET"
+        self,
+        path: str,
+        *,
+        params: dict[str, str],
+        headers: dict[str, str],
+        method: str = "GET",
+        body: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         try:
-            response = self._http.request(method, f"{self._root}/{path}", params=params, headers=headers)
+            response = self._http.request(method, f"{self._root}/{path}", params=params, headers=headers, json=body)
         except httpx.HTTPError as error:
             raise GraphUnreachable(f"{type(error).__name__} calling Graph") from None
         try:
@@ -109,6 +179,11 @@ class GraphClient:
         if response.status_code >= 400 or not isinstance(body, dict):
             raise GraphUnreachable(f"Graph answered HTTP {response.status_code} without an error object")
         return body
+
+
+def _app_token(app_id: str, app_secret: str) -> str:
+    """An app access token needs no call to Meta: it is the app ID and secret joined by a bar."""
+    return f"{app_id}|{app_secret}"
 
 
 def _int_or_none(value: object) -> int | None:

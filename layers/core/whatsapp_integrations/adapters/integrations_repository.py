@@ -27,7 +27,7 @@ _UNIQUE_VIOLATION = "23505"
 _COLUMNS = """id, tenant_id, name, phone_number_id, waba_id, app_id, token_fingerprint,
     app_secret_ciphertext IS NOT NULL AS has_app_secret, status, phone_profile, token_facts, warnings, version,
     created_at, updated_at, status_changed_at, last_error, evolution_instance_name, evolution_state, last_checked_at,
-    pending_operation"""
+    pending_operation, meta_callback_url"""
 
 
 def insert(session: Session, integration: Integration, secrets: StoredSecrets) -> Integration:
@@ -70,7 +70,7 @@ def get(session: Session, tenant_id: str, integration_id: UUID) -> Integration |
 
 
 _WITH_SECRETS = f"""SELECT {_COLUMNS}, access_token_ciphertext, app_secret_ciphertext, kms_key_id,
-    webhook_secret_ciphertext, webhook_secrets_for
+    webhook_secret_ciphertext, webhook_secrets_for, meta_verify_token_ciphertext
     FROM integrations WHERE tenant_id = :tenant_id AND id = :id AND deleted_at IS NULL"""
 
 
@@ -94,6 +94,7 @@ def _with_secrets(row: Row | None) -> tuple[Integration, StoredSecrets] | None:
         row.pop("kms_key_id"),
         row.pop("webhook_secret_ciphertext"),
         row.pop("webhook_secrets_for"),
+        row.pop("meta_verify_token_ciphertext"),
     )
     return _integration(row), secrets
 
@@ -240,24 +241,46 @@ def transition(
     return _integration(row), from_status
 
 
-def store_webhook_secret(
+def store_webhook_secrets(
     session: Session,
     tenant_id: str,
     integration_id: UUID,
     *,
-    secret_hash: str,
-    ciphertext: bytes,
+    evolution_secret_hash: str,
+    evolution_secret_ciphertext: bytes,
+    meta_verify_token_hash: str,
+    meta_verify_token_ciphertext: bytes,
     issued_for: str,
     lease_owner: str,
 ) -> bool:
     """False when `lease_owner` no longer holds the provisioning lease (nothing written)."""
     changed = session.execute(
-        "UPDATE integrations SET webhook_secret_hash = :secret_hash, webhook_secret_ciphertext = :ciphertext, "
-        "webhook_secrets_for = :issued_for "
-        "WHERE tenant_id = :tenant_id AND id = :id AND deleted_at IS NULL AND lease_owner = :lease_owner",
-        secret_hash=secret_hash,
-        ciphertext=ciphertext,
+        """UPDATE integrations SET webhook_secret_hash = :evolution_secret_hash,
+               webhook_secret_ciphertext = :evolution_secret_ciphertext,
+               meta_verify_token_hash = :meta_verify_token_hash,
+               meta_verify_token_ciphertext = :meta_verify_token_ciphertext, webhook_secrets_for = :issued_for
+           WHERE tenant_id = :tenant_id AND id = :id AND deleted_at IS NULL AND lease_owner = :lease_owner""",
+        evolution_secret_hash=evolution_secret_hash,
+        evolution_secret_ciphertext=evolution_secret_ciphertext,
+        meta_verify_token_hash=meta_verify_token_hash,
+        meta_verify_token_ciphertext=meta_verify_token_ciphertext,
         issued_for=issued_for,
+        tenant_id=tenant_id,
+        id=integration_id,
+        lease_owner=lease_owner,
+    )
+    return changed == 1
+
+
+def store_meta_callback_url(
+    session: Session, tenant_id: str, integration_id: UUID, url: str | None, lease_owner: str | None
+) -> bool:
+    """The override we set at Meta (None: removed). A provisioner passes its lease; a repair passes None."""
+    changed = session.execute(
+        """UPDATE integrations SET meta_callback_url = :url
+           WHERE tenant_id = :tenant_id AND id = :id AND deleted_at IS NULL
+             AND (CAST(:lease_owner AS text) IS NULL OR lease_owner = :lease_owner)""",
+        url=url,
         tenant_id=tenant_id,
         id=integration_id,
         lease_owner=lease_owner,

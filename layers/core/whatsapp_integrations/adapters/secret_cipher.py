@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from uuid import UUID
 
-SecretField = Literal["access_token", "app_secret", "webhook_secret"]
+SecretField = Literal["access_token", "app_secret", "webhook_secret", "meta_verify_token"]
 
 
 @dataclass(frozen=True)

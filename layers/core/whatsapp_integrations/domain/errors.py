@@ -62,6 +62,19 @@ class InvalidState(DomainError):
         self.status = status
 
 
+class AppSecretRequired(DomainError):
+    """Connecting wires Meta's webhooks to our relay, which verifies every post with the app secret."""
+
+    code = "app_secret_required"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Connecting needs the app ID and app secret: Meta signs every webhook with the app secret, and this "
+            "service refuses webhooks it cannot verify. Add them to the integration (PUT with app_id and "
+            "app_secret, from the Meta App Dashboard > App settings > Basic), then connect again."
+        )
+
+
 class MalformedWebhook(DomainError):
     code = "malformed_webhook"
 
@@ -80,6 +93,22 @@ class EvolutionUnconfirmed(DomainError):
 
     def __init__(self) -> None:
         super().__init__("Evolution could not confirm the event now; nothing was changed. Deliver it again later.")
+
+
+class HandshakeRefused(DomainError):
+    code = "handshake_refused"
+
+    def __init__(self) -> None:
+        super().__init__("The verification request does not carry this integration's verify token.")
+
+
+class QueueUnavailable(DomainError):
+    """What arrived could not be queued; nothing was kept, so the sender must deliver it again."""
+
+    code = "queue_unavailable"
+
+    def __init__(self) -> None:
+        super().__init__("The webhook could not be queued; nothing was kept. Deliver it again.")
 
 
 class MessageNotFound(DomainError):

@@ -85,6 +85,7 @@ class Integration(BaseModel):
     evolution_state: str | None = None
     last_checked_at: datetime | None = None
     pending_operation: str | None = None
+    meta_callback_url: str | None = None
 
 
 class StatusChange(BaseModel):
@@ -109,6 +110,7 @@ class StoredSecrets:
     kms_key_id: str
     webhook_secret_ciphertext: bytes | None = None
     webhook_secrets_for: str | None = None  # the connect request they were issued for
+    meta_verify_token_ciphertext: bytes | None = None
 
 
 @dataclass(frozen=True)

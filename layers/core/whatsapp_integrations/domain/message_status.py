@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 
 class MessageStatus(StrEnum):
@@ -65,6 +66,16 @@ class StatusSeen:
 
 
 @dataclass(frozen=True)
+class MessageFailure:
+    """Why Meta failed a message (its status's errors[0]); the Meta error catalogue adds our code and the fix."""
+
+    code: int | None
+    title: str | None
+    message: str | None
+    details: str | None
+
+
+@dataclass(frozen=True)
 class MessageRecord:
     """A message as recorded from its webhooks."""
 
@@ -75,3 +86,5 @@ class MessageRecord:
     failed_at: datetime | None
     updated_at: datetime
     history: list[StatusSeen]
+    failure: MessageFailure | None = None
+    pricing: dict[str, Any] | None = None

@@ -106,8 +106,9 @@ CODES: dict[int, MetaErrorAdvice] = {
     ),
     2200: MetaErrorAdvice(
         "callback_verification_failed",
-        "Meta could not verify the webhook callback URL.",
-        "Check that the webhook endpoint answers Meta's verification request quickly.",
+        "Meta could not verify our webhook callback URL (its handshake failed or took longer than about 6 s).",
+        "Nothing to do: connecting retries it. If it persists, the operator must check that Meta reaches this "
+        "service's public URL (PUBLIC_API_URL) and that GET /webhooks/meta/{id} answers quickly.",
         False,
     ),
     4: MetaErrorAdvice("app_rate_limited", "The app hit Meta's call rate limit.", _RATE_LIMIT_FIX, True, 300),

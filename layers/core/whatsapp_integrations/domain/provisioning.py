@@ -102,6 +102,21 @@ PROVISIONING_ERRORS: dict[str, tuple[str, str]] = {
         "An unexpected error interrupted the work.",
         "Nothing to do: it is retried. If it persists, contact support.",
     ),
+    "app_messages_field_missing": (
+        "Your Meta app already sends its WhatsApp webhooks to another callback, without the `messages` field, so "
+        "Meta refuses to deliver this number's messages to us.",
+        "In the Meta App Dashboard open WhatsApp > Configuration > Webhook fields and subscribe `messages`, then "
+        "click Connect again.",
+    ),
+    "webhook_override_not_applied": (
+        "Meta accepted our webhook override for this number but does not report it.",
+        "Nothing to do: it is retried automatically. If it persists, contact support.",
+    ),
+    "webhook_override_taken": (
+        "Another platform set this number's webhook override at Meta, so its messages and statuses no longer reach "
+        "this service.",
+        "Remove that platform's webhook for this number (or disconnect it there), then use Repair or Connect again.",
+    ),
     "provisioning_retries_exhausted": (
         "Connecting kept failing and was given up.",
         "Check the last error, fix what it says, then click Connect again.",

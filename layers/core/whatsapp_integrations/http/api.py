@@ -36,10 +36,13 @@ _DOMAIN_STATUS: dict[type[errors.DomainError], tuple[int, str]] = {
     errors.VersionMismatch: (412, "Stale version"),
     errors.PreconditionRequired: (428, "If-Match required"),
     errors.InvalidState: (409, "Invalid state"),
+    errors.AppSecretRequired: (409, "App secret required"),
     errors.MalformedWebhook: (400, "Malformed webhook"),
     errors.WebhookUnauthenticated: (401, "Unauthenticated webhook"),
     errors.MessageNotFound: (404, "Message not found"),
     errors.EvolutionUnconfirmed: (503, "Evolution unavailable"),
+    errors.HandshakeRefused: (403, "Verification refused"),
+    errors.QueueUnavailable: (503, "Queue unavailable"),
     errors.CredentialsRejected: (422, "Credentials rejected"),
     errors.RateLimited: (429, "Too many requests"),
     errors.MetaUnavailable: (503, "Meta unavailable"),
@@ -155,7 +158,7 @@ def _register_error_handlers(app: APIGatewayHttpResolver) -> None:
         retry_after = getattr(error, "retry_after_seconds", None)
         if retry_after is not None:
             headers["Retry-After"] = str(retry_after)
-        elif isinstance(error, errors.DatabaseUnavailable | errors.EvolutionUnconfirmed):
+        elif isinstance(error, errors.DatabaseUnavailable | errors.EvolutionUnconfirmed | errors.QueueUnavailable):
             headers["Retry-After"] = "5"
         if isinstance(error, errors.VersionMismatch):
             headers["ETag"] = etag(error.current_version)

@@ -225,3 +225,11 @@ class WebhookAnswer(BaseModel):
 
     result: str
     reason: str = ""
+
+
+class MetaWebhookAnswer(BaseModel):
+    """What the Meta webhook route answers with 200: the posts queued for Evolution, and the changes left out
+    (another WABA or number, fields Evolution does not consume, or an integration that is not connected)."""
+
+    queued: int
+    dropped: int

@@ -9,7 +9,7 @@ from uuid import UUID
 from whatsapp_integrations.adapters import integrations_repository
 from whatsapp_integrations.domain.audit import AuditEntry
 from whatsapp_integrations.domain.caller import Caller
-from whatsapp_integrations.domain.errors import IntegrationNotFound, InvalidState
+from whatsapp_integrations.domain.errors import AppSecretRequired, IntegrationNotFound, InvalidState
 from whatsapp_integrations.domain.evolution_instance import instance_name_for
 from whatsapp_integrations.domain.integration import Integration
 from whatsapp_integrations.domain.lifecycle import IntegrationStatus, sources_of
@@ -31,6 +31,8 @@ def request_connect(caller: Caller, integration_id: UUID, services: Services) ->
     current = read_integration(caller, integration_id, services)
     if current.status in (S.CONNECTED, S.CONNECTING):
         return Requested(current, accepted=current.status == S.CONNECTING)
+    if not current.has_app_secret or current.app_id is None:
+        raise AppSecretRequired()
     return _move(
         caller,
         current,

@@ -104,7 +104,9 @@ def _status_update(webhook: EvolutionWebhook, target: WebhookTarget, services: S
         return _ignored("no usable message id or no known status")
     event = _status_event(target, wamid, status, origin, services) if services.publishes_events else None
     change = services.database.autocommit(
-        lambda session: webhook_store.record_status(session, target, wamid, status, event)
+        lambda session: webhook_store.record_status(
+            session, target.integration_id, target.tenant_id, wamid, status, source="evolution", event=event
+        )
     )
     if not change.changed:
         return Outcome("duplicate")
@@ -137,7 +139,11 @@ def _sent_message(webhook: EvolutionWebhook, target: WebhookTarget, services: Se
         return _ignored("no usable message id")
     recipient = _contact(webhook.text("key", "remoteJid"))
     sent_at = _timestamp(webhook.number("messageTimestamp"))
-    services.database.autocommit(lambda session: webhook_store.record_sent(session, target, wamid, recipient, sent_at))
+    services.database.autocommit(
+        lambda session: webhook_store.record_sent(
+            session, target.integration_id, target.tenant_id, wamid, recipient, sent_at
+        )
+    )
     return Outcome("recorded")
 
 

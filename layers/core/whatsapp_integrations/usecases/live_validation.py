@@ -57,6 +57,15 @@ def validate_live(
     if problems:
         raise CredentialsRejected(_unique(problems))
     profile = phone_profile(phone if isinstance(phone, dict) else {})
+    if credentials.app_secret is None:
+        warnings.append(
+            IntegrationWarning(
+                code="app_secret_missing",
+                message="Without the app ID and app secret the integration can be saved but not connected: Meta "
+                "signs its webhooks with the app secret, and unverifiable webhooks are refused.",
+                fix="Add the App ID and App secret from the Meta App Dashboard > App settings > Basic.",
+            )
+        )
     return ValidatedCredentials(
         phone_profile=profile, token_facts=token_facts, warnings=[*warnings, *_profile_warnings(profile)]
     )

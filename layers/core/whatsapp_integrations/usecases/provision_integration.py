@@ -15,7 +15,6 @@ from uuid import uuid4
 
 from whatsapp_integrations.adapters import integrations_repository
 from whatsapp_integrations.adapters.evolution_client import EvolutionClient, EvolutionError, EvolutionUnavailable
-from whatsapp_integrations.adapters.graph_client import GraphError, GraphUnreachable
 from whatsapp_integrations.domain.audit import AuditEntry, Origin
 from whatsapp_integrations.domain.credentials import token_hmac
 from whatsapp_integrations.domain.evolution_instance import WebhookConfig, instance_name_for, webhook_matches
@@ -32,10 +31,11 @@ from whatsapp_integrations.domain.provisioning import (
 from whatsapp_integrations.domain.state_change import CLEAR_INSTANCE, KEEP_INSTANCE, InstanceUpdate, Transition
 from whatsapp_integrations.observability import logger
 from whatsapp_integrations.services import Services
-from whatsapp_integrations.usecases.graph_failures import classify_graph_error
+from whatsapp_integrations.usecases.graph_failures import graph_failures
+from whatsapp_integrations.usecases.meta_webhook_wiring import unwire, wire
 from whatsapp_integrations.usecases.secrets_storage import decrypt_access_token, decrypt_app_secret
 from whatsapp_integrations.usecases.state_changes import Changes, in_one_transaction
-from whatsapp_integrations.usecases.webhook_secrets import evolution_webhook_for_connect
+from whatsapp_integrations.usecases.webhook_secrets import WebhookSecrets, secrets_for_connect
 
 S = IntegrationStatus
 _EXPECTED_STATUS = {
@@ -160,16 +160,19 @@ def _connect(work: Work, services: Services) -> None:
                 )
             )
         )
-    webhook = _require_lease_value(
-        evolution_webhook_for_connect(services, work.integration, work.secrets, work.message, work.lease_owner)
+    secrets = _require_lease_value(
+        secrets_for_connect(services, work.integration, work.secrets, work.message, work.lease_owner)
     )
+    webhook = secrets.evolution_webhook
     name = instance_name_for(integration.id)
     evolution = services.evolution()
     with _evolution_failures():
         if work.message.operation == Operation.REPROVISION:
             evolution.delete_instance(name)
         instance_id = _create_or_adopt(evolution, name, token, integration, webhook)
-    _subscribe_waba(services, integration, token, app_secret)
+    with graph_failures(services.clock):
+        services.graph.subscribe_app(integration.waba_id, token, app_secret)
+    _wire_meta_webhooks(work, services, token, app_secret, secrets)
     with _evolution_failures():
         state = _read_back(evolution, name, webhook)
     reason = (
@@ -217,20 +220,29 @@ def _read_back(evolution: EvolutionClient, name: str, webhook: WebhookConfig) ->
     return state
 
 
-def _subscribe_waba(services: Services, integration: Integration, token: str, app_secret: str | None) -> None:
-    try:
-        services.graph.subscribe_app(integration.waba_id, token, app_secret)
-    except GraphUnreachable:
-        raise TransientFailure(provisioning_error("meta_unreachable")) from None
-    except GraphError as error:
-        failure, advice = classify_graph_error(error, services.clock())
-        if advice.retryable:
-            raise TransientFailure(failure, advice.retry_after_seconds) from None
-        raise PermanentFailure(failure, reauth_required=advice.reauth_required) from None
+def _wire_meta_webhooks(
+    work: Work, services: Services, token: str, app_secret: str | None, secrets: WebhookSecrets
+) -> None:
+    """Meta delivers this number's webhooks to our relay from now on. Connecting requires the app secret (it
+    verifies Meta's signatures); an integration connected before that rule keeps Meta's delivery as it was."""
+    integration = work.integration
+    if app_secret is None or integration.app_id is None:
+        logger.warning("no app secret: Meta's webhooks are not wired to the relay")
+        return
+    url = wire(services, integration, token, app_secret, secrets.meta_verify_token)
+    _require_lease(
+        services.database.autocommit(
+            lambda session: integrations_repository.store_meta_callback_url(
+                session, integration.tenant_id, integration.id, url, work.lease_owner
+            )
+        )
+    )
 
 
 def _deprovision(work: Work, services: Services) -> None:
-    """Delete the Evolution instance (already gone counts as done); the phone number is never deregistered."""
+    """Take back Meta's override and delete the Evolution instance (already gone counts as done). The app
+    subscription stays (it may serve the tenant's other numbers) and the phone number is never deregistered."""
+    _unwire_meta_webhooks(work, services)
     with _evolution_failures():
         services.evolution().delete_instance(instance_name_for(work.integration.id))
     # A DELETE may have arrived while the instance was being removed: it left its wish in pending_operation.
@@ -241,6 +253,24 @@ def _deprovision(work: Work, services: Services) -> None:
         _remove(latest, services)
     else:
         _finish(latest, services, S.DISCONNECTED, "deprovisioned", "integration.disconnected", CLEAR_INSTANCE)
+
+
+def _unwire_meta_webhooks(work: Work, services: Services) -> None:
+    integration = work.integration
+    if integration.meta_callback_url is None:
+        return
+    token = decrypt_access_token(services.cipher, integration.tenant_id, integration.id, work.secrets)
+    app_secret = decrypt_app_secret(services.cipher, integration.tenant_id, integration.id, work.secrets)
+    problem = unwire(services, integration, token, app_secret)
+    if problem is not None:
+        logger.warning("Meta's override could not be removed", extra={"error_code": problem.code})
+    _require_lease(
+        services.database.autocommit(
+            lambda session: integrations_repository.store_meta_callback_url(
+                session, integration.tenant_id, integration.id, None, work.lease_owner
+            )
+        )
+    )
 
 
 @contextmanager
@@ -346,7 +376,7 @@ def _require_lease(written: bool) -> None:
         raise LeaseLost()
 
 
-def _require_lease_value(value: WebhookConfig | None) -> WebhookConfig:
+def _require_lease_value(value: WebhookSecrets | None) -> WebhookSecrets:
     if value is None:
         raise LeaseLost()
     return value

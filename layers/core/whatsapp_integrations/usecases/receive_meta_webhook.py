@@ -1,0 +1,99 @@
+"""Meta's webhooks, one URL per integration: the verification handshake, and every post checked against the
+integration's app secret, split into one post per change and per status or message, and queued for the relay worker.
+Meta gets its 200 as soon as the post is queued; a post that proves nothing is refused before anything is queued.
+
+Meta retries any non-200 answer for up to days, so only a queue outage answers 5xx: a post for a number that is
+not the integration's is answered 200 and dropped (counted), never forwarded.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from dataclasses import dataclass
+from uuid import UUID
+
+from whatsapp_integrations.adapters import webhook_store
+from whatsapp_integrations.adapters.relay_queue import RelayItem
+from whatsapp_integrations.adapters.webhook_store import MetaTarget
+from whatsapp_integrations.domain.errors import (
+    HandshakeRefused,
+    IntegrationNotFound,
+    MalformedWebhook,
+    QueueUnavailable,
+    WebhookUnauthenticated,
+)
+from whatsapp_integrations.domain.lifecycle import IntegrationStatus
+from whatsapp_integrations.domain.meta_webhook import signature_matches, split_for_evolution
+from whatsapp_integrations.observability import logger, metrics
+from whatsapp_integrations.services import Services
+from whatsapp_integrations.usecases.webhook_secrets import secret_hash
+
+SUBSCRIBE = "subscribe"
+MAX_CHALLENGE_CHARS = 512
+# Nothing of ours exists at Evolution for these: a post is answered 200 and dropped.
+_NOT_RELAYED = frozenset({IntegrationStatus.VALIDATED, IntegrationStatus.DISCONNECTED})
+
+
+def answer_handshake(
+    integration_id: UUID, mode: str | None, verify_token: str | None, challenge: str | None, services: Services
+) -> str:
+    """The challenge to echo when Meta presents this integration's verify token; HandshakeRefused otherwise."""
+    target = _target(integration_id, services)
+    if (
+        mode != SUBSCRIBE
+        or not verify_token
+        or not challenge
+        or len(challenge) > MAX_CHALLENGE_CHARS
+        or target.meta_verify_token_hash is None
+        or not hmac.compare_digest(secret_hash(verify_token), target.meta_verify_token_hash)
+    ):
+        metrics.add_metric(name="MetaHandshakeRefused", unit="Count", value=1)
+        raise HandshakeRefused()
+    return challenge
+
+
+@dataclass(frozen=True)
+class Relayed:
+    queued: int
+    dropped: int
+
+
+def receive_meta_webhook(
+    integration_id: UUID, raw_body: bytes, signature: str | None, services: Services, *, correlation_id: str
+) -> Relayed:
+    target = _target(integration_id, services)
+    if target.app_secret_ciphertext is None or not signature_matches(
+        raw_body, signature, _app_secret(target, services)
+    ):
+        metrics.add_metric(name="MetaWebhookUnauthenticated", unit="Count", value=1)
+        raise WebhookUnauthenticated()
+    try:
+        payload = json.loads(raw_body)
+    except (ValueError, RecursionError):
+        raise MalformedWebhook("the body is not JSON") from None
+    split = split_for_evolution(payload, waba_id=target.waba_id, phone_number_id=target.phone_number_id)
+    if split.foreign:
+        metrics.add_metric(name="MetaWebhookForeignChange", unit="Count", value=split.foreign)
+        logger.warning("changes for another WABA or number dropped", extra={"dropped": split.foreign})
+    if IntegrationStatus(target.status) in _NOT_RELAYED:
+        metrics.add_metric(name="MetaWebhookNotConnected", unit="Count", value=1)
+        return Relayed(0, len(split.posts) + split.foreign + split.not_relayed)
+    items = [RelayItem(target.integration_id, target.tenant_id, post, correlation_id) for post in split.posts]
+    if items and services.relay_queue.send(items):
+        raise QueueUnavailable()
+    return Relayed(len(items), split.foreign + split.not_relayed)
+
+
+def _target(integration_id: UUID, services: Services) -> MetaTarget:
+    target = services.database.autocommit(lambda session: webhook_store.find_meta_target(session, integration_id))
+    if target is None:
+        raise IntegrationNotFound()
+    return target
+
+
+def _app_secret(target: MetaTarget, services: Services) -> str:
+    assert target.app_secret_ciphertext is not None
+    return services.app_secrets.app_secret(
+        target.tenant_id, target.integration_id, target.app_secret_ciphertext, target.kms_key_id
+    )
