@@ -29,6 +29,7 @@ def generate() -> str:
             "PROVISIONING_QUEUE_URL": "http://127.0.0.1:1/queue/openapi",
             "WEBHOOK_HMAC_KEY_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:openapi",
             "EVOLUTION_BASE_URL": "http://127.0.0.1:1",
+            "RELAY_QUEUE_URL": "http://127.0.0.1:1/queue/openapi-relay",
             "EVOLUTION_API_KEY_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:openapi",
         }
     )
