@@ -46,13 +46,12 @@ export function FieldRow({ label, value, onChange, hint, problems = [], secret, 
           <button
             type="button"
             className="wi-reveal"
-            aria-pressed={revealed}
             aria-controls={id}
             onClick={() => setRevealed(!revealed)}
             disabled={disabled}
+            aria-label={`${revealed ? t("action.hide") : t("action.show")} ${label}`}
           >
             {revealed ? t("action.hide") : t("action.show")}
-            <span className="wi-visually-hidden"> {label}</span>
           </button>
         )}
       </div>

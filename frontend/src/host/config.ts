@@ -10,7 +10,7 @@ export interface HostConfig {
 }
 
 export async function loadConfig(): Promise<HostConfig> {
-  const response = await fetch("config.json", { cache: "no-store" });
+  const response = await fetch(`${import.meta.env.BASE_URL}config.json`, { cache: "no-store" });
   if (!response.ok) throw new Error(`config.json: HTTP ${response.status}`);
   const config = (await response.json()) as HostConfig;
   if (typeof config.apiBaseUrl !== "string") throw new Error("config.json: apiBaseUrl missing");
