@@ -55,8 +55,9 @@ export function Actions({ integration, status, onEdit, onDeleted }: Props) {
     onSuccess: (outcome) => {
       announce(t(outcome === "deleted" ? "announce.deleted" : "announce.deleting", { name: integration.name }));
       void queryClient.invalidateQueries({ queryKey: keys.list });
-      if (outcome === "deleted") onDeleted();
-      else void queryClient.invalidateQueries({ queryKey: keys.status(integration.id) });
+      // Deleting after a disconnect: the row shows it until the integration is gone.
+      if (outcome === "deleting") void queryClient.invalidateQueries({ queryKey: keys.status(integration.id) });
+      onDeleted();
     },
   });
   const pending = connectNow.isPending || disconnectNow.isPending || deleteNow.isPending;

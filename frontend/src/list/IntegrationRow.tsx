@@ -8,23 +8,15 @@ import { useLiveStatus } from "../status/useLiveStatus";
 interface Props {
   integration: Integration;
   selected: boolean;
+  /** false until the list is painted: the live cells (one status query each) come after the first paint */
+  live: boolean;
   onOpen: (id: string) => void;
 }
 
-/** One integration in the list; its status is live (polled), and every change is announced. */
-export const IntegrationRow = memo(function IntegrationRow({ integration, selected, onOpen }: Props) {
-  const { t, formatTime } = useI18n();
-  const { announce } = usePage();
-  const live = useLiveStatus(integration.id).data?.tagged.body;
-  const status = live?.status ?? integration.status;
-  const announced = useRef(status);
-  useEffect(() => {
-    if (announced.current === status) return;
-    announced.current = status;
-    announce(t("announce.status", { name: integration.name, status: t(STATUS_LABELS[status]) }));
-  }, [status, integration.name, announce, t]);
+/** One integration in the list; once painted, its status is live (polled), and every change is announced. */
+export const IntegrationRow = memo(function IntegrationRow({ integration, selected, live, onOpen }: Props) {
+  const { t } = useI18n();
   const profile = integration.phone_profile;
-  const lastError = live?.last_error;
   return (
     <tr aria-current={selected || undefined} data-integration-id={integration.id}>
       <th scope="row" data-label={t("list.name")}>
@@ -36,14 +28,44 @@ export const IntegrationRow = memo(function IntegrationRow({ integration, select
         <span className="wi-phone">{profile.display_phone_number ?? integration.phone_number_id}</span>
         {profile.verified_name && <span className="wi-subtle"> {profile.verified_name}</span>}
       </td>
+      {live ? (
+        <LiveCells integration={integration} />
+      ) : (
+        <>
+          <td data-label={t("list.status")}>
+            <StatusBadge status={integration.status} />
+          </td>
+          <td data-label={t("list.quality")}>{profile.quality_rating ?? t("common.unknown")}</td>
+          <td data-label={t("list.last_check")}>…</td>
+          <td data-label={t("list.last_error")}>…</td>
+        </>
+      )}
+    </tr>
+  );
+});
+
+function LiveCells({ integration }: { integration: Integration }) {
+  const { t, formatTime } = useI18n();
+  const { announce } = usePage();
+  const live = useLiveStatus(integration.id).data?.tagged.body;
+  const status = live?.status ?? integration.status;
+  const announced = useRef(status);
+  useEffect(() => {
+    if (announced.current === status) return;
+    announced.current = status;
+    announce(t("announce.status", { name: integration.name, status: t(STATUS_LABELS[status]) }));
+  }, [status, integration.name, announce, t]);
+  const lastError = live?.last_error;
+  return (
+    <>
       <td data-label={t("list.status")}>
         <StatusBadge status={status} />
       </td>
-      <td data-label={t("list.quality")}>{profile.quality_rating ?? t("common.unknown")}</td>
+      <td data-label={t("list.quality")}>{integration.phone_profile.quality_rating ?? t("common.unknown")}</td>
       <td data-label={t("list.last_check")}>{live ? formatTime(live.last_checked_at) : "…"}</td>
       <td data-label={t("list.last_error")} className="wi-one-line" title={lastError?.message}>
         {lastError ? `${lastError.code}: ${lastError.message}` : t("common.none")}
       </td>
-    </tr>
+    </>
   );
-});
+}
