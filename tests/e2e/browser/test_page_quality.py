@@ -153,16 +153,20 @@ def test_a_list_of_100_integrations_is_painted_within_100_ms_of_its_data(
 
     page.route(re.compile(r".*/integrations/whatsapp\?limit=100.*"), answer_list)
     page.route(re.compile(r".*/integrations/whatsapp/[^/]+/status.*"), answer_status)
-    # When the page loads them
-    page.reload()
-    expect(page.locator("tbody tr")).to_have_count(100)
-    page.wait_for_function("performance.getEntriesByName('integrations:list-paint').length > 0")
-    paint_ms = page.evaluate("performance.getEntriesByName('integrations:list-paint')[0].duration")
-    # Then they are painted within 100 ms of the data arriving
+    # When the page loads them, three times (a single load on a busy 2-core machine is noisy)
+    figures = []
+    for _ in range(3):
+        page.reload()
+        expect(page.locator("tbody tr")).to_have_count(100)
+        page.wait_for_function("performance.getEntriesByName('integrations:list-paint').length > 0")
+        figures.append(page.evaluate("performance.getEntriesByName('integrations:list-paint')[0].duration"))
+    median = sorted(figures)[1]
+    # Then the median load paints them within 100 ms of the data arriving
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
-        reporter.write_line(f"\n100 integrations painted {paint_ms:.1f} ms after their data arrived")
-    assert paint_ms < PAINT_BUDGET_MS
+        shown = ", ".join(f"{figure:.1f}" for figure in figures)
+        reporter.write_line(f"\n100 integrations painted {median:.1f} ms (median; {shown}) after their data arrived")
+    assert median < PAINT_BUDGET_MS
 
 
 def fake_integration(index: int) -> dict[str, object]:
