@@ -10,13 +10,17 @@ SAM_CLI_VERSION := 1.170.0
 export AWS_EC2_METADATA_DISABLED := true
 export PYTHONDONTWRITEBYTECODE := 1
 TENANT ?= tenant-demo
+FRONTEND := frontend
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: dev test install tools lint typecheck validate openapi openapi-check unit integration e2e bench token build deploy redrive clean
+.PHONY: dev test install tools lint typecheck validate openapi openapi-check unit integration e2e bench token build deploy \
+	redrive clean frontend-install frontend-check frontend-build chromium deploy-page
 
-dev: install ## Run the local stack on http://127.0.0.1:3003 (Ctrl-C stops it)
+dev: install frontend-build ## The local stack: API on http://127.0.0.1:3003, the page on http://127.0.0.1:3005/integrations
 	$(PY) -m local.dev
 
-test: install tools lint typecheck validate openapi-check unit integration e2e ## Every check CI runs
+test: install tools lint typecheck validate openapi-check frontend-check frontend-build unit integration e2e ## Every check CI runs
 
 install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -40,8 +44,9 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy layers/core functions local
 
-validate: tools ## sam validate --lint (no AWS account or Docker needed)
+validate: tools ## sam validate --lint of both templates (no AWS account or Docker needed)
 	$(SAM) validate --lint --region eu-west-1 --template template.yaml
+	$(SAM) validate --lint --region eu-west-1 --template $(FRONTEND)/hosting.yaml
 
 openapi: install ## Regenerate docs/openapi.json from the handlers
 	$(PY) -m local.openapi
@@ -55,8 +60,28 @@ unit: install
 integration: install
 	$(PY) -m pytest tests/integration -q
 
-e2e: install
+e2e: install frontend-build chromium ## HTTP and real-browser tests against the local stack
 	$(PY) -m pytest tests/e2e -q
+
+frontend-install: $(FRONTEND)/node_modules/.installed
+$(FRONTEND)/node_modules/.installed: $(FRONTEND)/package-lock.json
+	@command -v npm >/dev/null || { echo "Node.js 20+ and npm are needed for the page (frontend/)"; exit 1; }
+	cd $(FRONTEND) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+frontend-check: frontend-install ## Type check, lint and component tests of the page
+	cd $(FRONTEND) && node_modules/.bin/tsc --noEmit -p tsconfig.json
+	cd $(FRONTEND) && node_modules/.bin/eslint --max-warnings=0 .
+	cd $(FRONTEND) && node_modules/.bin/vitest run
+
+frontend-build: frontend-install ## The production build of the page, with its JavaScript budget check
+	cd $(FRONTEND) && npm run --silent build
+
+# Debian's Chromium drives the browser tests; nothing downloads a browser.
+chromium: $(CHROMIUM)
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null
 
 bench: install ## Performance ratios against same-run baselines
 	$(PY) -m bench.cold_import
@@ -78,5 +103,11 @@ build: tools ## sam build (needs python3.13 on PATH for the arm64 layer, no Dock
 deploy: build ## First deploy: make deploy; it asks for the parameters and saves them to samconfig.toml
 	$(SAM) deploy --guided
 
+PAGE_STACK ?= whatsapp-integrations-page
+deploy-page: tools frontend-build ## The page on S3 + CloudFront: make deploy-page API_URL=https://... [EMBEDDERS=https://app.example.com]
+	$(SAM) deploy --template-file $(FRONTEND)/hosting.yaml --stack-name $(PAGE_STACK) --no-confirm-changeset \
+		--no-fail-on-empty-changeset --parameter-overrides ApiBaseUrl='$(API_URL)' EmbedderOrigins='$(EMBEDDERS)'
+	$(PY) -m local.deploy_page --stack-name $(PAGE_STACK)
+
 clean:
-	rm -rf $(VENV) $(TOOLS) .local .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) .local .aws-sam .pytest_cache .mypy_cache .ruff_cache $(FRONTEND)/node_modules $(FRONTEND)/dist

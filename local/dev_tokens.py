@@ -15,6 +15,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 ISSUER = "https://local.whatsapp-integrations.invalid/"
 AUDIENCE = "whatsapp-integrations-local"
 KEY_FILE = Path(".local") / "dev-jwt-key.pem"
+# The `scope` claim API Gateway's JWT authorizer checks: read-only tokens get a 403 on the mutating routes.
+READ_SCOPES = ("integrations:read",)
+WRITE_SCOPES = ("integrations:read", "integrations:write")
 
 
 class DevTokens:
@@ -23,7 +26,12 @@ class DevTokens:
         self._public_key = self._private_key.public_key()
 
     def issue(
-        self, tenant_id: str, subject: str = "dev-user", ttl_seconds: int = 12 * 3600, tenant_claim: str = "tenant_id"
+        self,
+        tenant_id: str,
+        subject: str = "dev-user",
+        ttl_seconds: int = 12 * 3600,
+        tenant_claim: str = "tenant_id",
+        scopes: tuple[str, ...] = WRITE_SCOPES,
     ) -> str:
         now = int(time.time())
         claims = {
@@ -31,15 +39,22 @@ class DevTokens:
             "aud": AUDIENCE,
             "sub": subject,
             tenant_claim: tenant_id,
+            "scope": " ".join(scopes),
             "iat": now,
             "exp": now + ttl_seconds,
         }
         return jwt.encode(claims, self._private_key, algorithm="RS256")
 
     def verify(self, token: str) -> dict[str, Any]:
-        """Raise jwt.InvalidTokenError unless the token is ours, for our audience, and not expired."""
+        """Raise jwt.InvalidTokenError unless the token is ours, for our audience, and carries an expiry that
+        has not passed (like API Gateway, a token without `exp` is refused)."""
         claims: dict[str, Any] = jwt.decode(
-            token, self._public_key, algorithms=["RS256"], audience=AUDIENCE, issuer=ISSUER
+            token,
+            self._public_key,
+            algorithms=["RS256"],
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            options={"require": ["exp", "iss", "aud"]},
         )
         return claims
 

@@ -27,6 +27,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import jwt
 
 from local.cfn_yaml import load_template
+from local.cors import read_cors_policy
 from local.dev_tokens import DevTokens
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's own payload limit
@@ -138,9 +139,11 @@ class LocalGateway:
         host: str = "127.0.0.1",
         port: int = 3003,
         environments_per_function: int = 2,
+        cors_origins: list[str] | None = None,
         log: Callable[[str], None] = print,
     ) -> None:
         self.routes = read_routes(template_path)
+        self.cors = read_cors_policy(template_path, cors_origins or [])
         self.tokens = tokens
         self._log = log
         pools: dict[str, FunctionPool] = {}
@@ -178,6 +181,8 @@ class LocalGateway:
     ) -> tuple[int, dict[str, str], bytes]:
         if len(body) > MAX_BODY_BYTES:
             return _gateway_answer(413, "Request Entity Too Large")
+        if method == "OPTIONS" and self.cors is not None and "access-control-request-method" in headers:
+            return 204, self.cors.preflight_headers(headers.get("origin")), b""
         parts = urlsplit(raw_url)
         path = unquote(parts.path)
         if method == "POST" and path in self._local_routes:
@@ -206,6 +211,9 @@ class LocalGateway:
         )
         result = self._pools[route.function_name].invoke(event, event["requestContext"]["requestId"])
         return _http_answer(result)
+
+    def cors_answer_headers(self, request_headers: dict[str, str]) -> dict[str, str]:
+        return self.cors.answer_headers(request_headers.get("origin")) if self.cors is not None else {}
 
     def _verified_claims(self, headers: dict[str, str]) -> dict[str, Any] | None:
         scheme, _, token = headers.get("authorization", "").partition(" ")
@@ -319,6 +327,7 @@ def _request_handler(gateway: LocalGateway) -> type[BaseHTTPRequestHandler]:
             except Exception as error:  # the handler itself crashed: API Gateway answers 500
                 gateway._log(f"gateway: handler crashed: {type(error).__name__}")
                 status, answer_headers, payload = _gateway_answer(500, "Internal Server Error")
+            answer_headers = {**gateway.cors_answer_headers(headers), **answer_headers}
             self.send_response(status)
             for key, value in answer_headers.items():
                 if key.lower() not in ("content-length", "connection"):
@@ -329,7 +338,7 @@ def _request_handler(gateway: LocalGateway) -> type[BaseHTTPRequestHandler]:
             elapsed = (time.perf_counter() - started) * 1000
             gateway._log(f"{self.command} {urlsplit(self.path).path} -> {status} ({elapsed:.0f} ms)")
 
-        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _serve
 
         def log_message(self, format: str, *args: Any) -> None:
             pass

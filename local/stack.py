@@ -1,4 +1,5 @@
-"""The local stack without Docker: PostgreSQL, moto (KMS), the Graph API simulator and the local gateway.
+"""The local stack without Docker: PostgreSQL, moto (KMS, SQS, ...), the Graph API and Evolution simulators, the local
+gateway and the /integrations page.
 
 `make dev` and the end-to-end tests start exactly this.
 """
@@ -12,6 +13,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import boto3
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
@@ -21,6 +23,7 @@ from local.domain_events import DomainEventTap
 from local.evolution_simulator import EvolutionSimulator
 from local.gateway import FunctionPool, LocalGateway
 from local.graph_simulator import GraphSimulator
+from local.page import PageServer
 from local.postgres import create_database, find_or_start_postgres
 from local.queues import QueuePoller, create_queues, queue_triggers
 from local.schedules import LocalSchedule, scheduled_functions
@@ -33,12 +36,19 @@ EVENT_BUS_NAME = "whatsapp-integrations-domain-events"
 LOCAL_EVOLUTION_KEY = "local-evolution-key"
 
 
+class PortBusy(RuntimeError):
+    pass
+
+
 @dataclass
 class StackConfig:
+    """Ports: 0 picks a free one; `page_port` None serves no page."""
+
     api_port: int = 3003
     graph_port: int = 3004
-    moto_port: int = 3005
+    page_port: int | None = 3005
     evolution_port: int = 3006
+    moto_port: int = 3007
     database_name: str = "whatsapp_integrations_dev"
     state_dir: Path = ROOT / ".local"
     graph_url: str | None = None  # None: run the embedded Graph API simulator
@@ -53,6 +63,52 @@ class StackConfig:
     extra_environment: dict[str, str] = field(default_factory=dict)
     log: Callable[[str], None] = print
 
+    @classmethod
+    def from_environment(cls, environ: dict[str, str], **overrides: Any) -> StackConfig:
+        """The defaults, except what API_PORT, PAGE_PORT, GRAPH_PORT, MOTO_PORT, EVOLUTION_PORT and DATABASE_NAME
+        say."""
+        ports = {
+            "api_port": "API_PORT",
+            "page_port": "PAGE_PORT",
+            "graph_port": "GRAPH_PORT",
+            "moto_port": "MOTO_PORT",
+            "evolution_port": "EVOLUTION_PORT",
+        }
+        values: dict[str, Any] = {}
+        for name, variable in ports.items():
+            if environ.get(variable):
+                if not environ[variable].isdigit() or int(environ[variable]) > 65535:
+                    raise ValueError(f"{variable} must be a port number, not {environ[variable]!r}")
+                values[name] = int(environ[variable])
+        if environ.get("DATABASE_NAME"):
+            values["database_name"] = environ["DATABASE_NAME"]
+        return cls(**{**values, **overrides})
+
+    def ports_to_bind(self) -> dict[str, int]:
+        """The fixed ports this configuration listens on (0 is any free port, and a real Graph or Evolution
+        API needs no local one)."""
+        wanted = {
+            "API_PORT": self.api_port,
+            "PAGE_PORT": self.page_port,
+            "MOTO_PORT": self.moto_port,
+            "GRAPH_PORT": self.graph_port if self.graph_url is None else None,
+            "EVOLUTION_PORT": self.evolution_port if self.evolution_url is None else None,
+        }
+        return {name: port for name, port in wanted.items() if port}
+
+
+def check_ports_free(ports: dict[str, int], host: str = "127.0.0.1") -> None:
+    """Fail before anything is touched (a second `make dev` must not drop the first one's database)."""
+    for name, port in ports.items():
+        with socket.socket() as probe:
+            try:
+                probe.bind((host, port))
+            except OSError:
+                raise PortBusy(
+                    f"port {port} ({name}) is already in use: is another `make dev` running? "
+                    f"Stop it, or choose another port, e.g. {name}={port + 100} make dev"
+                ) from None
+
 
 @dataclass
 class LocalStack:
@@ -66,6 +122,7 @@ class LocalStack:
     evolution_simulator: EvolutionSimulator | None
     queue_urls: dict[str, str]
     domain_events: DomainEventTap
+    page_url: str | None
     _stoppers: list[Callable[[], None]]
 
     def stop(self) -> None:
@@ -107,6 +164,7 @@ def start_stack(config: StackConfig) -> LocalStack:
 
 
 def _start(config: StackConfig, stoppers: list[Callable[[], None]]) -> LocalStack:
+    check_ports_free(config.ports_to_bind())
     admin_url = find_or_start_postgres(config.state_dir)
     database_url = create_database(admin_url, config.database_name, drop_first=True)
     config.log(f"postgres: {database_url} (recreated empty: moto's KMS key lives only as long as the stack)")
@@ -191,9 +249,19 @@ def _start(config: StackConfig, stoppers: list[Callable[[], None]]) -> LocalStac
     config.log(f"migrations applied: {', '.join(applied) or 'none (already current)'}")
 
     tokens = DevTokens(config.state_dir / "dev-jwt-key.pem")
-    gateway = LocalGateway(ROOT / "template.yaml", tokens, port=api_port, log=config.log).start()
+    page = None
+    if config.page_port is not None:
+        page = PageServer(ROOT / "frontend" / "dist", ROOT / "docs", tokens, port=config.page_port, log=config.log)
+        stoppers.append(page.stop)
+    gateway = LocalGateway(
+        ROOT / "template.yaml", tokens, port=api_port, cors_origins=page.origins if page else [], log=config.log
+    ).start()
     stoppers.append(gateway.stop)
     config.log(f"api: {gateway.url} ({len(gateway.routes)} routes from template.yaml)")
+    if page is not None:
+        page.api_url = gateway.url
+        page.start()
+        config.log(f"page: {page.url}/integrations (CORS of the API allows {', '.join(page.origins)})")
     for trigger in queue_triggers(ROOT / "template.yaml"):
         pool = FunctionPool(trigger.function_name, trigger.code_uri, trigger.handler, size=1)
         poller = QueuePoller(trigger, queue_urls[trigger.queue_logical_id], pool, config.log).start()
@@ -218,5 +286,6 @@ def _start(config: StackConfig, stoppers: list[Callable[[], None]]) -> LocalStac
         evolution_simulator,
         queue_urls,
         domain_events,
+        f"{page.url}/integrations" if page else None,
         stoppers,
     )

@@ -7,7 +7,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from whatsapp_integrations.http.api import build_api, caller
 from whatsapp_integrations.http.problems import openapi_problem_responses
-from whatsapp_integrations.http.routes import INTEGRATIONS_PATH, integration_response
+from whatsapp_integrations.http.routes import (
+    INTEGRATIONS_PATH,
+    NOT_MODIFIED,
+    conditional,
+    integration_response,
+)
 from whatsapp_integrations.http.schemas import IntegrationResponse
 from whatsapp_integrations.observability import logger, metrics, tracer
 from whatsapp_integrations.services import default_services
@@ -20,12 +25,13 @@ app = build_api(settings)
 
 @app.get(
     f"{INTEGRATIONS_PATH}/<integration_id>",
-    summary="One integration; the ETag header carries its version",
+    summary="One integration; the ETag header carries its version (send it in If-None-Match for a 304)",
     tags=["integrations"],
-    responses=openapi_problem_responses(400, 403, 404, 503),
+    responses={304: NOT_MODIFIED, **openapi_problem_responses(400, 403, 404, 503)},
 )
-def get_one(integration_id: UUID) -> Response[IntegrationResponse]:
-    return integration_response(get_integration(caller(app, settings), integration_id, default_services()))
+def get_one(integration_id: UUID) -> Response[IntegrationResponse | None]:
+    integration = get_integration(caller(app, settings), integration_id, default_services())
+    return conditional(app, integration_response(integration))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -21,7 +21,7 @@ E2E_ENVIRONMENT = {
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[LocalStack]:
-    """The same local stack `make dev` runs, on free ports and its own database."""
+    """The same local stack `make dev` runs, page included, on free ports and its own database."""
     name = f"wa_e2e_{os.getpid()}"
     admin_url = find_or_start_postgres(ROOT / ".local")  # before the stack points DATABASE_URL at its own database
     started = start_stack(
@@ -29,6 +29,7 @@ def stack() -> Iterator[LocalStack]:
             evolution_port=0,
             evolution_retry_base_seconds=0.2,
             api_port=0,
+            page_port=0,
             graph_port=0,
             moto_port=0,
             database_name=name,
