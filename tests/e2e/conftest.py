@@ -6,9 +6,19 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from local import graph_simulator as sim
 from local.postgres import drop_database, find_or_start_postgres
 from local.stack import LocalStack, StackConfig, start_stack
 from tests.conftest import ROOT
+
+# The demo credentials of the Graph API simulator, as the whole form (connecting needs the app ID and secret).
+DEMO = {
+    "phone_number_id": sim.DEMO_PHONE_NUMBER_IDS[0],
+    "waba_id": sim.DEMO_WABA_ID,
+    "access_token": sim.VALID_TOKEN,
+    "app_id": sim.DEMO_APP_ID,
+    "app_secret": sim.DEMO_APP_SECRET,
+}
 
 # Fast retries and a short Evolution timeout keep the fault-injection tests quick.
 E2E_ENVIRONMENT = {

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from local import graph_simulator as sim
-from tests.e2e.conftest import Api
-
-DEMO = {"phone_number_id": sim.DEMO_PHONE_NUMBER_IDS[0], "waba_id": sim.DEMO_WABA_ID, "access_token": sim.VALID_TOKEN}
+from tests.e2e.conftest import DEMO, Api
 
 
 def test_get_one_answers_304_for_its_current_version_and_200_after_a_change(tenant_a: Api) -> None:

@@ -13,16 +13,9 @@ import pytest
 
 from local import graph_simulator as sim
 from local.stack import LocalStack
-from tests.e2e.conftest import Api
+from tests.e2e.conftest import DEMO, Api
 from whatsapp_integrations.domain.evolution_instance import WEBHOOK_EVENTS, WEBHOOK_SECRET_HEADER
 
-DEMO = {
-    "phone_number_id": sim.DEMO_PHONE_NUMBER_IDS[0],
-    "waba_id": sim.DEMO_WABA_ID,
-    "access_token": sim.VALID_TOKEN,
-    "app_id": sim.DEMO_APP_ID,
-    "app_secret": sim.DEMO_APP_SECRET,
-}
 SETTLED = {"connected", "disconnected", "error", "reauth_required", "validated"}
 
 

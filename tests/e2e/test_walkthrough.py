@@ -4,15 +4,7 @@ from __future__ import annotations
 
 from local import graph_simulator as sim
 from local.stack import LocalStack
-from tests.e2e.conftest import Api
-
-DEMO = {
-    "phone_number_id": sim.DEMO_PHONE_NUMBER_IDS[0],
-    "waba_id": sim.DEMO_WABA_ID,
-    "access_token": sim.VALID_TOKEN,
-    "app_id": sim.DEMO_APP_ID,
-    "app_secret": sim.DEMO_APP_SECRET,
-}
+from tests.e2e.conftest import DEMO, Api
 
 
 def test_the_readme_walkthrough(tenant_a: Api, stack: LocalStack) -> None:
