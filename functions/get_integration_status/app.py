@@ -1,4 +1,4 @@
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 from uuid import UUID
 
 from aws_lambda_powertools.event_handler import Response
@@ -8,17 +8,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from whatsapp_integrations.http.api import build_api, caller
 from whatsapp_integrations.http.problems import openapi_problem_responses
-from whatsapp_integrations.http.routes import (
-    INTEGRATIONS_PATH,
-    NOT_MODIFIED,
-    conditional,
-    status_response,
-)
+from whatsapp_integrations.http.routes import INTEGRATIONS_PATH, NOT_MODIFIED, conditional, status_response
 from whatsapp_integrations.http.schemas import ConnectionStatusResponse
 from whatsapp_integrations.observability import logger, metrics, tracer
 from whatsapp_integrations.services import default_services
 from whatsapp_integrations.settings import get_settings
-from whatsapp_integrations.usecases.get_connection_status import get_connection_status, refresh_connection_status
+from whatsapp_integrations.usecases.get_connection_status import get_connection_status
 
 settings = get_settings()
 app = build_api(settings)
@@ -27,25 +22,21 @@ app = build_api(settings)
 @app.get(
     f"{INTEGRATIONS_PATH}/<integration_id>/status",
     summary=(
-        "Connection status: state, when it changed, the last error with its fix, the Evolution instance; "
-        "a weak ETag of the body (send it in If-None-Match for a 304)"
+        "Connection status: state, when it changed, the last error with its fix, the Evolution instance, when "
+        "each side's webhooks last arrived; a weak ETag of the body (send it in If-None-Match for a 304)"
     ),
     tags=["connection"],
-    responses={304: NOT_MODIFIED, **openapi_problem_responses(400, 403, 404, 429, 503)},
+    responses={304: NOT_MODIFIED, **openapi_problem_responses(400, 403, 404, 503)},
 )
 def get_status(
     integration_id: UUID,
     history: Annotated[int, Query(ge=0, le=50, description="How many recent transitions to include")] = 10,
-    refresh: Annotated[bool, Query(description="Check Evolution and Meta now (counts against the rate limit)")] = False,
 ) -> Response[ConnectionStatusResponse | None]:
-    if refresh:
-        status = refresh_connection_status(caller(app, settings), integration_id, default_services())
-        return cast(
-            Response[ConnectionStatusResponse | None],
-            status_response(status.integration, status.history, accepted=False, body_etag=True),
-        )
     status = get_connection_status(caller(app, settings), integration_id, default_services(), history=history)
-    return conditional(app, status_response(status.integration, status.history, accepted=False, body_etag=True))
+    answer = status_response(
+        status.integration, status.history, accepted=False, body_etag=True, activity=status.activity
+    )
+    return conditional(app, answer)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -22,7 +22,7 @@ def connected(api: Api) -> str:
 
 
 def check_now(api: Api, integration_id: str) -> httpx.Response:
-    return api.get(f"/integrations/whatsapp/{integration_id}/status", params={"refresh": "true"})
+    return api.post(f"/integrations/whatsapp/{integration_id}/status/refresh")
 
 
 def audit_actions(api: Api, integration_id: str) -> list[str]:

@@ -9,7 +9,7 @@ import pytest
 
 from whatsapp_integrations.domain.lifecycle import IntegrationStatus
 from whatsapp_integrations.http.routes import matches_if_none_match, status_body_etag
-from whatsapp_integrations.http.schemas import ConnectionStatusResponse, EvolutionInstanceView
+from whatsapp_integrations.http.schemas import ConnectionStatusResponse, EvolutionInstanceView, WebhooksView
 
 
 @pytest.mark.parametrize(
@@ -42,6 +42,7 @@ def _status(checked_at: datetime | None) -> ConnectionStatusResponse:
         last_checked_at=checked_at,
         version=4,
         history=[],
+        webhooks=WebhooksView(meta_callback_url=None, last_meta_event_at=None, last_evolution_event_at=None),
     )
 
 

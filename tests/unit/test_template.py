@@ -19,7 +19,7 @@ DECRYPTING_FUNCTIONS = {
     "UpdateIntegrationFunction",
     "ProvisionerFunction",
     "StatusSyncFunction",
-    "GetIntegrationStatusFunction",
+    "RefreshIntegrationStatusFunction",
     "MetaWebhookFunction",  # app secrets only (next test)
 }
 ENCRYPTING_FUNCTIONS = {"CreateIntegrationFunction", "UpdateIntegrationFunction", "ProvisionerFunction"}

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from whatsapp_integrations.adapters.database import Session
+from whatsapp_integrations.domain.integration import WebhookActivity
 from whatsapp_integrations.domain.message_status import MessageFailure, MessageRecord, MessageStatus, StatusSeen, rank
 from whatsapp_integrations.domain.outbox import OutboxEntry, OutgoingMessage
 
@@ -274,16 +275,10 @@ def find_message(session: Session, tenant_id: str, integration_id: UUID, wamid: 
     )
 
 
-@dataclass(frozen=True)
-class Activity:
-    last_meta_event_at: datetime | None
-    last_evolution_event_at: datetime | None
-
-
-def activity(session: Session, integration_id: UUID) -> Activity:
+def activity(session: Session, integration_id: UUID) -> WebhookActivity:
     row = session.fetch_one(
         "SELECT last_meta_event_at, last_evolution_event_at FROM integration_activity "
         "WHERE integration_id = :integration_id",
         integration_id=integration_id,
     )
-    return Activity(row["last_meta_event_at"], row["last_evolution_event_at"]) if row else Activity(None, None)
+    return WebhookActivity(row["last_meta_event_at"], row["last_evolution_event_at"]) if row else WebhookActivity()

@@ -127,3 +127,11 @@ class CheckTarget:
 
     id: UUID
     tenant_id: str
+
+
+@dataclass(frozen=True)
+class WebhookActivity:
+    """When each side's webhooks last reached us (stamped at most every 30 s)."""
+
+    last_meta_event_at: datetime | None = None
+    last_evolution_event_at: datetime | None = None

@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
-from whatsapp_integrations.domain.integration import Integration, StatusChange
+from whatsapp_integrations.domain.integration import Integration, StatusChange, WebhookActivity
 from whatsapp_integrations.http.api import etag
 from whatsapp_integrations.http.schemas import ConnectionStatusResponse, IntegrationResponse
 
@@ -33,14 +33,19 @@ def integration_response(integration: Integration, status_code: int = 200) -> Re
 
 
 def status_response(
-    integration: Integration, history: list[StatusChange], *, accepted: bool, body_etag: bool = False
+    integration: Integration,
+    history: list[StatusChange],
+    *,
+    accepted: bool,
+    body_etag: bool = False,
+    activity: WebhookActivity | None = None,
 ) -> Response[ConnectionStatusResponse]:
     """202 while work is queued or under way, 200 when there is nothing to do.
 
     `body_etag`: a weak ETag of the body instead of the version, because a status changes without a version
     bump (last_checked_at, Evolution's state); GET status sends it so pollers can ask If-None-Match.
     """
-    body = ConnectionStatusResponse.of(integration, history)
+    body = ConnectionStatusResponse.of(integration, history, activity)
     return Response(
         status_code=202 if accepted else 200,
         content_type="application/json",

@@ -17,6 +17,7 @@ from whatsapp_integrations.domain.integration import (
     StatusChange,
     TokenFacts,
     ValidatedCredentials,
+    WebhookActivity,
 )
 from whatsapp_integrations.domain.lifecycle import IntegrationStatus
 from whatsapp_integrations.domain.message_status import MessageRecord, MessageStatus, shown_status
@@ -105,10 +106,20 @@ class IntegrationResponse(BaseModel):
     created_at: datetime
     updated_at: datetime
     status_changed_at: datetime
+    last_error: IntegrationError | None = Field(description="The last failure, with the fix")
+    last_checked_at: datetime | None = Field(description="When Evolution and Meta were last checked")
 
     @classmethod
     def of(cls, integration: Integration) -> IntegrationResponse:
         return cls.model_validate(integration.model_dump())
+
+
+class WebhooksView(BaseModel):
+    meta_callback_url: str | None = Field(
+        description="Where Meta delivers this number's webhooks (the override set at connect); null: not wired"
+    )
+    last_meta_event_at: datetime | None = Field(description="When Meta's webhooks last reached the relay")
+    last_evolution_event_at: datetime | None = Field(description="When Evolution's webhooks last reached us")
 
 
 class EvolutionInstanceView(BaseModel):
@@ -126,9 +137,13 @@ class ConnectionStatusResponse(BaseModel):
     last_checked_at: datetime | None = Field(description="When Evolution and Meta were last checked")
     version: int
     history: list[StatusChange] = Field(description="Recent transitions, newest first")
+    webhooks: WebhooksView
 
     @classmethod
-    def of(cls, integration: Integration, history: list[StatusChange]) -> ConnectionStatusResponse:
+    def of(
+        cls, integration: Integration, history: list[StatusChange], activity: WebhookActivity | None = None
+    ) -> ConnectionStatusResponse:
+        seen = activity or WebhookActivity()
         return cls(
             id=integration.id,
             status=integration.status,
@@ -141,6 +156,11 @@ class ConnectionStatusResponse(BaseModel):
             last_checked_at=integration.last_checked_at,
             version=integration.version,
             history=history,
+            webhooks=WebhooksView(
+                meta_callback_url=integration.meta_callback_url,
+                last_meta_event_at=seen.last_meta_event_at,
+                last_evolution_event_at=seen.last_evolution_event_at,
+            ),
         )
 
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from whatsapp_integrations.adapters import integrations_repository
+from whatsapp_integrations.adapters import integrations_repository, webhook_store
 from whatsapp_integrations.adapters.database import Session
 from whatsapp_integrations.domain.caller import Caller
 from whatsapp_integrations.domain.errors import IntegrationNotFound, MetaUnavailable
-from whatsapp_integrations.domain.integration import Integration, StatusChange
+from whatsapp_integrations.domain.integration import Integration, StatusChange, WebhookActivity
 from whatsapp_integrations.domain.provisioning import TransientFailure
 from whatsapp_integrations.services import Services
 from whatsapp_integrations.usecases.meta_call_guard import count_meta_call
@@ -18,6 +18,7 @@ from whatsapp_integrations.usecases.sync_integration_status import sync_integrat
 class ConnectionStatus:
     integration: Integration
     history: list[StatusChange]
+    activity: WebhookActivity
 
 
 def get_connection_status(
@@ -28,7 +29,9 @@ def get_connection_status(
         if integration is None:
             raise IntegrationNotFound()
         changes = integrations_repository.status_history(session, caller.tenant_id, integration_id, history)
-        return ConnectionStatus(integration, changes if history else [])
+        return ConnectionStatus(
+            integration, changes if history else [], webhook_store.activity(session, integration_id)
+        )
 
     return services.database.in_transaction(read)
 

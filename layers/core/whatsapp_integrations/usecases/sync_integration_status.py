@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
 from whatsapp_integrations.adapters import integrations_repository, rate_limiter
@@ -26,6 +27,7 @@ from whatsapp_integrations.domain.lifecycle import IntegrationStatus, can_transi
 from whatsapp_integrations.domain.provisioning import (
     IntegrationError,
     Operation,
+    PermanentFailure,
     ProvisioningMessage,
     TransientFailure,
     provisioning_error,
@@ -35,9 +37,10 @@ from whatsapp_integrations.observability import logger
 from whatsapp_integrations.services import Services
 from whatsapp_integrations.usecases.graph_failures import classify_graph_error
 from whatsapp_integrations.usecases.live_validation import phone_profile
+from whatsapp_integrations.usecases.meta_webhook_wiring import override_state, override_taken, reset_override
 from whatsapp_integrations.usecases.secrets_storage import decrypt_access_token, decrypt_app_secret
 from whatsapp_integrations.usecases.state_changes import Changes, in_one_transaction
-from whatsapp_integrations.usecases.webhook_secrets import current_evolution_webhook
+from whatsapp_integrations.usecases.webhook_secrets import current_evolution_webhook, current_webhook_secrets
 
 S = IntegrationStatus
 ACTOR = "system:status-sync"
@@ -80,7 +83,7 @@ def sync_integration_status(
     app_secret = decrypt_app_secret(services.cipher, tenant_id, integration_id, secrets)
     findings = _Findings()
     _check_evolution(integration, secrets, services, findings)
-    _check_meta(integration, token, app_secret, services, findings)
+    _check_meta(integration, secrets, token, app_secret, services, findings)
     report = CheckReport(integration, repaired=list(findings.repaired))
     recorded = in_one_transaction(services, lambda changes: _record(changes, integration, findings, origin, report))
     report.integration = recorded or integration
@@ -130,7 +133,12 @@ def _check_evolution(integration: Integration, secrets: StoredSecrets, services:
 
 
 def _check_meta(
-    integration: Integration, token: str, app_secret: str | None, services: Services, findings: _Findings
+    integration: Integration,
+    secrets: StoredSecrets,
+    token: str,
+    app_secret: str | None,
+    services: Services,
+    findings: _Findings,
 ) -> None:
     try:
         services.database.autocommit(
@@ -146,8 +154,11 @@ def _check_meta(
     except RateLimited:
         logger.info("Meta check skipped: this WABA's management-call budget is spent for the hour")
         return
+    wired = integration.meta_callback_url is not None
     try:
-        answer = services.graph.phone_number(integration.phone_number_id, token, app_secret, with_health=True)
+        answer = services.graph.phone_number(
+            integration.phone_number_id, token, app_secret, with_health=True, with_webhooks=wired
+        )
     except GraphUnreachable:
         raise TransientFailure(provisioning_error("meta_unreachable")) from None
     except GraphError as error:
@@ -157,6 +168,34 @@ def _check_meta(
         findings.meta_problem, findings.reauth_required = problem, advice.reauth_required
         return
     findings.profile = phone_profile(answer)
+    if wired:
+        _check_override(integration, secrets, token, app_secret, answer, services, findings)
+
+
+def _check_override(
+    integration: Integration,
+    secrets: StoredSecrets,
+    token: str,
+    app_secret: str | None,
+    answer: dict[str, Any],
+    services: Services,
+    findings: _Findings,
+) -> None:
+    """Our override gone (drift): set it again. Another platform's in its place: reported, not fought over."""
+    assert integration.meta_callback_url is not None
+    configuration = answer.get("webhook_configuration")
+    state = override_state(configuration if isinstance(configuration, dict) else {}, integration.meta_callback_url)
+    if state.state == "taken":
+        findings.meta_problem = override_taken(state)
+        return
+    current = current_webhook_secrets(services, integration, secrets) if state.state == "missing" else None
+    if current is not None:
+        try:
+            reset_override(services, integration, token, app_secret, current.meta_verify_token)
+        except PermanentFailure as failure:
+            findings.meta_problem, findings.reauth_required = failure.error, failure.reauth_required
+            return
+        findings.repaired.append("meta webhook override")
 
 
 def _record(
