@@ -699,6 +699,13 @@ class EvolutionSimulator:
         with self._lock:
             self._losses.append(_Fault(path_prefix, count))
 
+    def clear_faults(self) -> None:
+        """Simulator-only: forget every queued failure, delay and lost response (Evolution is healthy again)."""
+        with self._lock:
+            self._failures.clear()
+            self._delays.clear()
+            self._losses.clear()
+
     def _take(self, faults: list[_Fault], path: str) -> _Fault | None:
         with self._lock:
             for fault in faults:

@@ -28,10 +28,14 @@ class QueueTrigger:
     batch_size: int
 
 
-def create_queues(template_path: Path, sqs: Any) -> dict[str, str]:
-    """Create every AWS::SQS::Queue of the template (dead-letter queues first); return logical id -> URL."""
+def create_queues(template_path: Path, sqs: Any, parameters: dict[str, str] | None = None) -> dict[str, str]:
+    """Create every AWS::SQS::Queue of the template (dead-letter queues first); return logical id -> URL.
+    `parameters` overrides the template parameters' defaults, as a deployment would."""
     template = load_template(template_path)
-    parameters = {name: spec.get("Default") for name, spec in template.get("Parameters", {}).items()}
+    parameters = {
+        **{name: spec.get("Default") for name, spec in template.get("Parameters", {}).items()},
+        **(parameters or {}),
+    }
     queues = {
         name: r.get("Properties", {}) for name, r in template["Resources"].items() if r["Type"] == "AWS::SQS::Queue"
     }
@@ -141,3 +145,20 @@ class QueuePoller:
             "eventSourceARN": self._arn,
             "awsRegion": "us-east-1",
         }
+
+
+def parameter_environment(template_path: Path, parameters: dict[str, str]) -> dict[str, str]:
+    """The environment variables that the template sets from the given parameters (`VAR: !Ref Parameter`, in
+    Globals or any function), with the given values: one setting reaches both the queues and the functions."""
+    template = load_template(template_path)
+    blocks = [template.get("Globals", {}).get("Function", {})] + [
+        resource.get("Properties", {})
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::Serverless::Function"
+    ]
+    environment: dict[str, str] = {}
+    for block in blocks:
+        for variable, value in ((block.get("Environment") or {}).get("Variables") or {}).items():
+            if isinstance(value, dict) and value.get("Ref") in parameters:
+                environment[variable] = str(parameters[value["Ref"]])
+    return environment

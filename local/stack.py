@@ -25,7 +25,7 @@ from local.gateway import FunctionPool, LocalGateway
 from local.graph_simulator import GraphSimulator
 from local.page import PageServer
 from local.postgres import create_database, find_or_start_postgres
-from local.queues import QueuePoller, create_queues, queue_triggers
+from local.queues import QueuePoller, create_queues, parameter_environment, queue_triggers
 from local.schedules import LocalSchedule, scheduled_functions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,6 +61,9 @@ class StackConfig:
     evolution_retry_base_seconds: float = 5.0
     provisioning_retry_base_seconds: int = 2
     extra_environment: dict[str, str] = field(default_factory=dict)
+    # Template parameters as a deployment would set them (e.g. RelayMaxAttempts): they reach the queues'
+    # redrive policies and the functions' environment alike.
+    template_parameters: dict[str, str] = field(default_factory=dict)
     log: Callable[[str], None] = print
 
     @classmethod
@@ -189,7 +192,7 @@ def _start(config: StackConfig, stoppers: list[Callable[[], None]]) -> LocalStac
     else:
         config.log(f"graph: {graph_url}")
 
-    queue_urls = create_queues(ROOT / "template.yaml", boto3.client("sqs"))
+    queue_urls = create_queues(ROOT / "template.yaml", boto3.client("sqs"), config.template_parameters)
     config.log(f"moto (SQS): {', '.join(sorted(queue_urls))}")
     evolution_simulator = None
     evolution_url = config.evolution_url
@@ -235,6 +238,7 @@ def _start(config: StackConfig, stoppers: list[Callable[[], None]]) -> LocalStac
             "POWERTOOLS_METRICS_NAMESPACE": "WhatsAppIntegrations",
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_DISABLED": "true",
+            **parameter_environment(ROOT / "template.yaml", config.template_parameters),
             **config.extra_environment,
         }
     )

@@ -26,7 +26,11 @@ E2E_ENVIRONMENT = {
     "EVOLUTION_TIMEOUT_SECONDS": "1.5",
     "PROVISIONING_RETRY_BASE_SECONDS": "1",
     "PROVISIONING_RETRY_MAX_SECONDS": "2",
+    "RELAY_RETRY_BASE_SECONDS": "1",
+    "RELAY_RETRY_MAX_SECONDS": "1",
 }
+# As a deployment would set them: the relay queue's maxReceiveCount and the relay worker's policy alike.
+E2E_TEMPLATE_PARAMETERS = {"RelayMaxAttempts": "4"}
 
 
 @pytest.fixture(scope="session")
@@ -44,6 +48,7 @@ def stack() -> Iterator[LocalStack]:
             moto_port=0,
             database_name=name,
             extra_environment=E2E_ENVIRONMENT,
+            template_parameters=E2E_TEMPLATE_PARAMETERS,
             log=lambda _: None,
         )
     )

@@ -16,8 +16,9 @@ import pytest
 from local import graph_simulator as sim
 from local.evolution_simulator import EvolutionSimulator
 from tests.integration.conftest import EVOLUTION_KEY, HandshakeEndpoint
-from whatsapp_integrations.adapters import outbox
+from whatsapp_integrations.adapters import outbox, webhook_store
 from whatsapp_integrations.adapters.evolution_client import EvolutionClient
+from whatsapp_integrations.adapters.relay_queue import RelayItem
 from whatsapp_integrations.domain.audit import Origin
 from whatsapp_integrations.domain.caller import Caller
 from whatsapp_integrations.domain.credentials import MetaCredentials
@@ -32,6 +33,7 @@ from whatsapp_integrations.usecases.create_integration import create_integration
 from whatsapp_integrations.usecases.ingest_evolution_webhook import ingest_evolution_webhook
 from whatsapp_integrations.usecases.outbox_dispatch import sweep_outbox
 from whatsapp_integrations.usecases.provision_integration import provision
+from whatsapp_integrations.usecases.relay_meta_webhook import relay_meta_webhook
 from whatsapp_integrations.usecases.sync_integration_status import sync_integration_status
 
 HMAC_KEY = "worker-tests-hmac-key"
@@ -539,3 +541,67 @@ def test_a_provisioning_message_delivered_twice_is_carried_out_once(
     creates = [call for call in evolution.calls if call == ("POST", "/instance/create")]
     transitions = [detail["to"] for kind, detail in worker.published.events if kind == "IntegrationStatusChanged"]
     assert len(creates) == 1 and transitions == ["connecting", "connected"]
+
+
+# ---------------------------------------------------------------------------------------------------- Meta relay
+
+
+def relayed_status(integration: Integration, wamid: str, status: str, **extra: Any) -> RelayItem:
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550100001", "phone_number_id": integration.phone_number_id},
+        "contacts": [{"wa_id": "5511999990000", "profile": {"name": ""}}],
+        "statuses": [
+            {"id": wamid, "status": status, "timestamp": "1795921700", "recipient_id": "5511999990000", **extra}
+        ],
+    }
+    post = {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": integration.waba_id, "changes": [{"field": "messages", "value": value}]}],
+    }
+    return RelayItem(integration.id, integration.tenant_id, post, "relay-1")
+
+
+def test_the_relay_records_what_evolution_drops_then_forwards(
+    worker: Worker, caller: Caller, evolution: EvolutionSimulator
+) -> None:
+    # Given a connected integration, and Meta's failed status with its reason and pricing
+    integration = connected_integration(worker, caller)
+    failed = relayed_status(
+        integration,
+        "wamid.F1",
+        "failed",
+        pricing={"billable": False, "pricing_model": "PMP", "type": "regular", "category": "utility"},
+        errors=[{"code": 131047, "title": "Re-engagement message", "error_data": {"details": "24 hours passed"}}],
+    )
+    # When the relay handles it twice (SQS delivers at least once)
+    relay_meta_webhook(failed, worker.services)
+    relay_meta_webhook(failed, worker.services)
+    # Then the failure is recorded once, with Meta's details, announced once, and Evolution got the post each time
+    record = worker.services.database.autocommit(
+        lambda session: webhook_store.find_message(session, integration.tenant_id, integration.id, "wamid.F1")
+    )
+    assert record is not None and record.failed_at is not None and len(record.history) == 1
+    assert record.failure is not None and (record.failure.code, record.failure.details) == (131047, "24 hours passed")
+    assert record.pricing == {"billable": False, "pricing_model": "PMP", "type": "regular", "category": "utility"}
+    events = [detail for kind, detail in worker.published.events if kind == "MessageStatusChanged"]
+    assert [(event["status"], event["error_code"]) for event in events] == [
+        ("FAILED", "outside_customer_service_window")
+    ]
+    assert [call for call in evolution.calls if call[1] == "/webhook/meta"] == [("POST", "/webhook/meta")] * 2
+
+
+def test_the_relay_retries_while_evolution_is_down(
+    worker: Worker, caller: Caller, evolution: EvolutionSimulator
+) -> None:
+    integration = connected_integration(worker, caller)
+    evolution.fail_next("/webhook/meta", 503)
+    with pytest.raises(TransientFailure) as raised:
+        relay_meta_webhook(relayed_status(integration, "wamid.D", "delivered"), worker.services)
+    assert raised.value.error.code == "evolution_unavailable"
+    # The status was recorded before forwarding; the retry forwards it and records nothing twice
+    relay_meta_webhook(relayed_status(integration, "wamid.D", "delivered"), worker.services)
+    record = worker.services.database.autocommit(
+        lambda session: webhook_store.find_message(session, integration.tenant_id, integration.id, "wamid.D")
+    )
+    assert record is not None and [seen.status for seen in record.history] == ["DELIVERED"]

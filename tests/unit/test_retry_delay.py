@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from whatsapp_integrations.settings import RetryPolicy
+from whatsapp_integrations.settings import RetryPolicy, Settings
 
 
 def test_the_delay_doubles_up_to_the_cap_with_jitter() -> None:
@@ -29,3 +29,15 @@ def test_the_last_attempt_and_the_budget_follow_max_attempts() -> None:
     # Then attempt 5 is the last, and the retries of one message can never take longer than 5 x 300 s
     assert not policy.is_last(4) and policy.is_last(5)
     assert policy.budget_seconds == 1500
+
+
+def test_the_relay_outlasts_ten_minutes_of_evolution_down_before_dead_lettering() -> None:
+    # Given the relay's default policy
+    policy = Settings(database_url="postgresql://x@127.0.0.1/x", kms_key_id="k").relay_retry
+    # When every delay is as short as the jitter allows (half its ceiling)
+    shortest_wait = sum(
+        min(policy.base_seconds * 2 ** (attempt - 1), policy.cap_seconds) // 2
+        for attempt in range(1, policy.max_attempts)
+    )
+    # Then a post is still being retried more than ten minutes after Evolution went down
+    assert shortest_wait > 600

@@ -259,3 +259,23 @@ def test_kms_grants_require_the_tenant_encryption_context(template: Template) ->
             # Then only tenant_id/integration_id/field may appear, and each must be present
             assert sorted(allowed_keys) == ["field", "integration_id", "tenant_id"], name
             assert {f"kms:EncryptionContext:{key}" for key in allowed_keys} <= required, name
+
+
+def test_each_queues_max_receive_count_is_its_workers_max_attempts(template: Template) -> None:
+    # Given the queues' redrive policies and the workers' environments
+    defaults = Settings(database_url="postgresql://x@127.0.0.1/x", kms_key_id="k")
+    parameters = template["Parameters"]
+    for queue, parameter, setting in (
+        ("ProvisioningQueue", "ProvisioningMaxAttempts", defaults.provisioning_max_attempts),
+        ("StatusSyncQueue", "StatusSyncMaxAttempts", defaults.status_sync_max_attempts),
+        ("RelayQueue", "RelayMaxAttempts", defaults.relay_max_attempts),
+    ):
+        # Then the queue's maxReceiveCount is the parameter the worker gets as its max attempts, with one default
+        redrive = template["Resources"][queue]["Properties"]["RedrivePolicy"]
+        assert redrive["maxReceiveCount"] == {"Ref": parameter}, queue
+        assert int(parameters[parameter]["Default"]) == setting, parameter
+        workers = [
+            function["Properties"].get("Environment", {}).get("Variables", {})
+            for function in functions(template).values()
+        ]
+        assert any({"Ref": parameter} in env.values() for env in workers), parameter

@@ -20,7 +20,8 @@ from whatsapp_integrations.domain.integration import (
     WebhookActivity,
 )
 from whatsapp_integrations.domain.lifecycle import IntegrationStatus
-from whatsapp_integrations.domain.message_status import MessageRecord, MessageStatus, shown_status
+from whatsapp_integrations.domain.message_status import MessageFailure, MessageRecord, MessageStatus, shown_status
+from whatsapp_integrations.domain.meta_errors import advise
 from whatsapp_integrations.domain.provisioning import IntegrationError
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
@@ -214,6 +215,34 @@ class StatusSeenResponse(BaseModel):
     received_at: datetime
 
 
+class MessageFailureResponse(BaseModel):
+    code: str = Field(description="Our stable code for Meta's reason; see docs/troubleshooting.md")
+    message: str
+    fix: str
+    meta_code: int | None = Field(description="Meta's error code (statuses[].errors[].code)")
+    title: str | None = Field(description="Meta's title of the error")
+    details: str | None = Field(description="Meta's error_data.details")
+
+    @classmethod
+    def of(cls, failure: MessageFailure) -> MessageFailureResponse:
+        advice = advise(failure.code) if failure.code is not None else None
+        return cls(
+            code=advice.code if advice else "message_failed",
+            message=advice.message if advice else "Meta reported the message failed, without a reason.",
+            fix=advice.fix if advice else "Send it again; if it keeps failing, check the recipient's number.",
+            meta_code=failure.code,
+            title=failure.title,
+            details=failure.details,
+        )
+
+
+class PricingResponse(BaseModel):
+    category: str | None = None
+    billable: bool | None = None
+    pricing_model: str | None = None
+    type: str | None = None
+
+
 class MessageStatusResponse(BaseModel):
     wamid: str
     status: MessageStatus = Field(description="FAILED when a failure was reported, else the furthest progress")
@@ -223,6 +252,10 @@ class MessageStatusResponse(BaseModel):
     recipient: str | None
     sent_at: datetime | None
     updated_at: datetime
+    failure: MessageFailureResponse | None = Field(
+        description="Why Meta failed it (from Meta's own status webhook), with the fix"
+    )
+    pricing: PricingResponse | None = Field(description="Meta's pricing of the message, when it reported one")
     history: list[StatusSeenResponse] = Field(description="Every status received, oldest first")
 
     @classmethod
@@ -236,6 +269,8 @@ class MessageStatusResponse(BaseModel):
             recipient=record.recipient,
             sent_at=record.sent_at,
             updated_at=record.updated_at,
+            failure=MessageFailureResponse.of(record.failure) if record.failure else None,
+            pricing=PricingResponse.model_validate(record.pricing) if record.pricing else None,
             history=[StatusSeenResponse(status=seen.status, received_at=seen.received_at) for seen in record.history],
         )
 

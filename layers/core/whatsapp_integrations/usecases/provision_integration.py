@@ -124,13 +124,21 @@ def _give_up_on_last_attempt(
 ) -> None:
     if not services.settings.provisioning_retry.is_last(attempt):
         return
-    error = provisioning_error("provisioning_retries_exhausted", f"Last error: {last_error.message}")
+    error = _given_up(last_error, attempt)
     try:
         work = _load(message, services, owner)
         if work is not None:
             _fail(work, services, error)
     except Exception as failure:  # the message still goes to the dead-letter queue; a status sync retries later
         logger.error("could not record the failure", extra={"error_type": type(failure).__name__})
+
+
+def _given_up(last_error: IntegrationError, attempts: int) -> IntegrationError:
+    """Meta's own reason (a rate limit, a failed callback handshake) tells the tenant most; a transport problem of
+    ours is summed up as retries exhausted."""
+    if last_error.meta_code is not None:
+        return last_error.model_copy(update={"message": f"{last_error.message} Gave up after {attempts} attempts."})
+    return provisioning_error("provisioning_retries_exhausted", f"Last error: {last_error.message}")
 
 
 def _load(message: ProvisioningMessage, services: Services, owner: str) -> Work | None:
