@@ -30,6 +30,7 @@ def generate() -> str:
             "WEBHOOK_HMAC_KEY_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:openapi",
             "EVOLUTION_BASE_URL": "http://127.0.0.1:1",
             "RELAY_QUEUE_URL": "http://127.0.0.1:1/queue/openapi-relay",
+            "EVOLUTION_WEBHOOK_URL": "http://127.0.0.1:1/webhooks/evolution",
             "EVOLUTION_API_KEY_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:openapi",
         }
     )

@@ -226,6 +226,8 @@ def _start(config: StackConfig, stoppers: list[Callable[[], None]]) -> LocalStac
             "PROVISIONING_QUEUE_URL": queue_urls["ProvisioningQueue"],
             "STATUS_SYNC_QUEUE_URL": queue_urls["StatusSyncQueue"],
             "RELAY_QUEUE_URL": queue_urls["RelayQueue"],
+            "PROVISIONING_DEAD_LETTER_QUEUE_URL": queue_urls["ProvisioningDeadLetterQueue"],
+            "RELAY_DEAD_LETTER_QUEUE_URL": queue_urls["RelayDeadLetterQueue"],
             # Meta (the Graph simulator) calls this API's /webhooks/meta/{id} on the gateway
             "PUBLIC_API_URL": f"http://127.0.0.1:{api_port}",
             "EVOLUTION_BASE_URL": evolution_url,

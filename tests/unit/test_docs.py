@@ -310,3 +310,16 @@ def test_the_demo_tokens_are_listed_in_the_readme() -> None:
     missing = sorted(name for name, value in demo_tokens().items() if value not in text)
     # Then every one is there
     assert missing == [], f"list these simulator tokens in README.md: {missing}"
+
+
+def test_every_diagnostics_check_has_its_section() -> None:
+    # Given the checks the connection doctor can answer, and the link each item carries
+    from whatsapp_integrations.domain.diagnostics import CHECKS, CheckResult, CheckStatus
+
+    text = TROUBLESHOOTING.read_text(encoding="utf-8")
+    for check in CHECKS:
+        link = CheckResult(check, CheckStatus.OK, "").link
+        anchor = link.split("#", 1)[1]
+        # Then the guide has the anchor the link points to, and a section naming the check
+        assert f'<a id="{anchor}"></a>' in text, f"docs/troubleshooting.md lacks the anchor of {check}"
+        assert f"### Check: `{check}`" in text, check

@@ -20,6 +20,8 @@ DECRYPTING_FUNCTIONS = {
     "ProvisionerFunction",
     "StatusSyncFunction",
     "RefreshIntegrationStatusFunction",
+    "DiagnoseIntegrationFunction",
+    "RepairIntegrationFunction",
     "MetaWebhookFunction",  # app secrets only (next test)
 }
 ENCRYPTING_FUNCTIONS = {"CreateIntegrationFunction", "UpdateIntegrationFunction", "ProvisionerFunction"}

@@ -111,6 +111,16 @@ class Services:
     def publishes_events(self) -> bool:
         return bool(self.settings.event_bus_name)
 
+    def dead_letters_of(self, integration_id: Any) -> dict[str, int]:
+        """This integration's messages waiting in the configured dead-letter queues (queue name -> count)."""
+        from whatsapp_integrations.adapters.dead_letters import waiting_for
+
+        queues = {
+            "provisioning": self.settings.provisioning_dead_letter_queue_url,
+            "relay": self.settings.relay_dead_letter_queue_url,
+        }
+        return {name: waiting_for(self._aws_client("sqs"), url, integration_id) for name, url in queues.items() if url}
+
     def webhook_hmac_key(self) -> bytes:
         """The server-side key of the token HMAC (Secrets Manager, cached by Powertools parameters)."""
         if not self.settings.webhook_hmac_key_secret_arn:

@@ -100,6 +100,10 @@ class Settings(BaseModel):
         default=None, description="This API's public base URL; Meta calls <it>/webhooks/meta/{id} (PublicApiUrl)"
     )
     relay_queue_url: str | None = None
+    # Looked into by the diagnosis (this integration's messages waiting there)
+    provisioning_dead_letter_queue_url: str | None = None
+    relay_dead_letter_queue_url: str | None = None
+    test_messages_per_hour: Annotated[int, Field(ge=1, le=1000)] = 10
     relay_max_attempts: Annotated[int, Field(ge=1, le=50)] = 12
     relay_retry_base_seconds: Annotated[int, Field(ge=1, le=900)] = 5
     relay_retry_max_seconds: Annotated[int, Field(ge=1, le=MAX_RETRY_DELAY_SECONDS)] = 300

@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 import httpx
 
+from whatsapp_integrations.domain.credentials import token_fingerprint
 from whatsapp_integrations.domain.evolution_instance import WebhookConfig
 
 # httpx logs every URL at INFO; keep request lines out of the logs like the other adapters do.
@@ -79,6 +80,7 @@ class EvolutionInstance:
     business_id: str | None
     integration: str | None
     connection_status: str | None
+    token_fingerprint: str | None = None  # of the instance token (= the Meta token), never the token itself
 
 
 @dataclass(frozen=True)
@@ -208,6 +210,7 @@ class EvolutionClient:
                     business_id=_str_or_none(row.get("businessId")),
                     integration=_str_or_none(row.get("integration")),
                     connection_status=_str_or_none(row.get("connectionStatus")),
+                    token_fingerprint=token_fingerprint(row["token"]) if isinstance(row.get("token"), str) else None,
                 )
         return None
 
@@ -260,12 +263,15 @@ class EvolutionClient:
 
         A Graph error still comes back as HTTP 201 with Meta's error object flattened as the body.
         """
+        return self._send("sendText", name, {"number": to, "text": text, "linkPreview": False})
+
+    def send_template(self, name: str, *, to: str, template: str, language: str) -> SendResult:
+        """`POST /message/sendTemplate/{instance}` (section 7.2), a template without parameters; as sendText."""
+        return self._send("sendTemplate", name, {"number": to, "name": template, "language": language})
+
+    def _send(self, route: str, name: str, payload: dict[str, Any]) -> SendResult:
         try:
-            answer = self._request(
-                "POST",
-                f"/message/sendText/{_segment(name)}",
-                payload={"number": to, "text": text, "linkPreview": False},
-            )
+            answer = self._request("POST", f"/message/{route}/{_segment(name)}", payload=payload)
         except EvolutionError as error:
             if error.bad_request and any(_GRAPH_GAVE_NO_ERROR in message for message in error.messages):
                 raise EvolutionUnavailable(
@@ -276,14 +282,14 @@ class EvolutionClient:
                 ) from None
             raise
         if not isinstance(answer, dict):
-            raise EvolutionUnavailable("Evolution answered sendText without an object")
+            raise EvolutionUnavailable(f"Evolution answered {route} without an object")
         key = answer.get("key")
         wamid = key.get("id") if isinstance(key, dict) else None
         if isinstance(wamid, str) and wamid:
             return SendResult(wamid=wamid)
         if any(answer.get(field_name) is not None for field_name in ("code", "message", "fbtrace_id")):
             return SendResult(wamid=None, meta_error=self._meta_error(answer))
-        raise EvolutionUnavailable("Evolution answered sendText without a message id or a Meta error")
+        raise EvolutionUnavailable(f"Evolution answered {route} without a message id or a Meta error")
 
     def _meta_error(self, body: dict[str, Any]) -> dict[str, Any]:
         message = body.get("message")

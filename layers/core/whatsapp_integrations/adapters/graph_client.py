@@ -98,6 +98,12 @@ class GraphClient:
             body={"webhook_configuration": configuration},
         )
 
+    def subscribed_apps(self, waba_id: str, access_token: str, app_secret: str | None) -> list[dict[str, Any]]:
+        """`GET /{waba_id}/subscribed_apps`: the apps that receive this WABA's webhooks, with their overrides."""
+        answer = self._get(f"{waba_id}/subscribed_apps", access_token, app_secret, {})
+        data = answer.get("data")
+        return [entry for entry in data if isinstance(entry, dict)] if isinstance(data, list) else []
+
     def webhook_configuration(self, phone_number_id: str, access_token: str, app_secret: str | None) -> dict[str, Any]:
         """Where Meta delivers this number's webhooks: `phone_number` (override), `whatsapp_business_account`
         (WABA override), `application` (app callback), each present only when set."""

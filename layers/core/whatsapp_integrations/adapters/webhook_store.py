@@ -197,19 +197,36 @@ def record_status(
     )
 
 
-_RECORD_SENT = f"""WITH {_touch("evolution")}
-INSERT INTO whatsapp_messages AS m (integration_id, tenant_id, wamid, recipient, sent_at, progress, progress_rank)
+_INSERT_SENT = """INSERT INTO whatsapp_messages AS m (integration_id, tenant_id, wamid, recipient, sent_at, progress,
+    progress_rank)
 VALUES (:integration_id, :tenant_id, :wamid, :recipient, :sent_at, 'PENDING', 0)
 ON CONFLICT (integration_id, wamid) DO UPDATE SET recipient = COALESCE(m.recipient, EXCLUDED.recipient),
     sent_at = COALESCE(m.sent_at, EXCLUDED.sent_at)"""
+_RECORD_SENT = f"""WITH {_touch("evolution")}
+{_INSERT_SENT}"""
 
 
 def record_sent(
     session: Session, integration_id: UUID, tenant_id: str, wamid: str, recipient: str | None, sent_at: datetime | None
 ) -> None:
-    """The outgoing message; a status that arrived first already created the row, so only fill in the blanks."""
+    """The outgoing message Evolution reported (send.message); a status that arrived first already created the row,
+    so only fill in the blanks."""
     session.execute(
         _RECORD_SENT,
+        integration_id=integration_id,
+        tenant_id=tenant_id,
+        wamid=wamid,
+        recipient=recipient,
+        sent_at=sent_at,
+    )
+
+
+def record_own_send(
+    session: Session, integration_id: UUID, tenant_id: str, wamid: str, recipient: str, sent_at: datetime
+) -> None:
+    """A message this service sent (a test message), known before any webhook tells of it."""
+    session.execute(
+        _INSERT_SENT,
         integration_id=integration_id,
         tenant_id=tenant_id,
         wamid=wamid,
@@ -282,3 +299,25 @@ def activity(session: Session, integration_id: UUID) -> WebhookActivity:
         integration_id=integration_id,
     )
     return WebhookActivity(row["last_meta_event_at"], row["last_evolution_event_at"]) if row else WebhookActivity()
+
+
+def stuck_messages(session: Session, integration_id: UUID) -> int:
+    """Messages at SENT, without a failure, for more than 24 hours: their delivery reports did not come."""
+    row = session.fetch_one(
+        """SELECT count(*) AS stuck FROM whatsapp_messages
+           WHERE integration_id = :integration_id AND progress = 'SENT' AND failed_at IS NULL
+             AND updated_at < now() - interval '24 hours'""",
+        integration_id=integration_id,
+    )
+    return int(row["stuck"]) if row else 0
+
+
+def recent_failures(session: Session, integration_id: UUID) -> dict[int | None, int]:
+    """FAILED statuses of the last 7 days, by Meta's error code (None: Evolution reported it without a code)."""
+    rows = session.fetch(
+        """SELECT error_code, count(*) AS failures FROM whatsapp_message_statuses
+           WHERE integration_id = :integration_id AND status = 'FAILED' AND received_at > now() - interval '7 days'
+           GROUP BY error_code ORDER BY failures DESC""",
+        integration_id=integration_id,
+    )
+    return {row["error_code"]: int(row["failures"]) for row in rows}

@@ -111,6 +111,26 @@ class QueueUnavailable(DomainError):
         super().__init__("The webhook could not be queued; nothing was kept. Deliver it again.")
 
 
+class GatewayUnavailable(DomainError):
+    """Evolution (the WhatsApp gateway) could not be reached or failed; nothing was sent or changed."""
+
+    code = "gateway_unavailable"
+
+    def __init__(self) -> None:
+        super().__init__("The WhatsApp gateway did not answer; nothing was sent. Retry shortly.")
+        self.retry_after_seconds = 10
+
+
+class TestMessageRejected(DomainError):
+    """Meta refused the test message (Evolution answers 201 and wraps Meta's error)."""
+
+    code = "test_message_rejected"
+
+    def __init__(self, problem: ValidationProblem) -> None:
+        super().__init__(f"Meta refused the test message: {problem.message}")
+        self.problems = [problem]
+
+
 class MessageNotFound(DomainError):
     code = "message_not_found"
 

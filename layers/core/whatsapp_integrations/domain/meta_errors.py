@@ -225,6 +225,15 @@ CODES: dict[int, MetaErrorAdvice] = {
 }
 
 
+# A failed message whose report carried no code (Evolution's FAILED, or Meta's without errors[]).
+UNEXPLAINED_FAILURE = MetaErrorAdvice(
+    "message_failed",
+    "Meta reported the message failed, without a reason.",
+    "Send it again; if it keeps failing, check the recipient's number and run the diagnostics.",
+    False,
+)
+
+
 def _rate_limit_window_seconds(now: datetime) -> int:
     return 3600 - (now.minute * 60 + now.second)
 

@@ -43,6 +43,8 @@ _DOMAIN_STATUS: dict[type[errors.DomainError], tuple[int, str]] = {
     errors.EvolutionUnconfirmed: (503, "Evolution unavailable"),
     errors.HandshakeRefused: (403, "Verification refused"),
     errors.QueueUnavailable: (503, "Queue unavailable"),
+    errors.GatewayUnavailable: (503, "WhatsApp gateway unavailable"),
+    errors.TestMessageRejected: (422, "Test message refused"),
     errors.CredentialsRejected: (422, "Credentials rejected"),
     errors.RateLimited: (429, "Too many requests"),
     errors.MetaUnavailable: (503, "Meta unavailable"),
@@ -164,7 +166,7 @@ def _register_error_handlers(app: APIGatewayHttpResolver) -> None:
             headers["ETag"] = etag(error.current_version)
         items = (
             [item_from_validation_problem(p) for p in error.problems]
-            if isinstance(error, errors.CredentialsRejected)
+            if isinstance(error, errors.CredentialsRejected | errors.TestMessageRejected)
             else []
         )
         logger.info(

@@ -6,10 +6,20 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from whatsapp_integrations.domain.audit import AuditEvent
 from whatsapp_integrations.domain.credentials import MetaCredentials
+from whatsapp_integrations.domain.diagnostics import CheckStatus, Diagnosis
 from whatsapp_integrations.domain.integration import (
     Integration,
     IntegrationWarning,
@@ -21,7 +31,7 @@ from whatsapp_integrations.domain.integration import (
 )
 from whatsapp_integrations.domain.lifecycle import IntegrationStatus
 from whatsapp_integrations.domain.message_status import MessageFailure, MessageRecord, MessageStatus, shown_status
-from whatsapp_integrations.domain.meta_errors import advise
+from whatsapp_integrations.domain.meta_errors import UNEXPLAINED_FAILURE, advise
 from whatsapp_integrations.domain.provisioning import IntegrationError
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
@@ -225,11 +235,11 @@ class MessageFailureResponse(BaseModel):
 
     @classmethod
     def of(cls, failure: MessageFailure) -> MessageFailureResponse:
-        advice = advise(failure.code) if failure.code is not None else None
+        advice = advise(failure.code) if failure.code is not None else UNEXPLAINED_FAILURE
         return cls(
-            code=advice.code if advice else "message_failed",
-            message=advice.message if advice else "Meta reported the message failed, without a reason.",
-            fix=advice.fix if advice else "Send it again; if it keeps failing, check the recipient's number.",
+            code=advice.code,
+            message=advice.message,
+            fix=advice.fix,
             meta_code=failure.code,
             title=failure.title,
             details=failure.details,
@@ -288,3 +298,86 @@ class MetaWebhookAnswer(BaseModel):
 
     queued: int
     dropped: int
+
+
+Recipient = Annotated[
+    str, StringConstraints(pattern=r"^[0-9]{8,15}$"), Field(description="E.164 digits without +, 8 to 15 of them")
+]
+
+
+class TemplateInput(BaseModel):
+    model_config = _STRICT_INPUT
+
+    name: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,512}$")] = Field(
+        description="An approved template without parameters, e.g. hello_world"
+    )
+    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")] = Field(
+        default="en_US", description="The template's language code, e.g. en_US or pt_BR"
+    )
+
+
+class TestMessageRequest(BaseModel):
+    """Exactly one of `template` (works any time) and `text` (only within 24 h of the recipient's last message)."""
+
+    model_config = _STRICT_INPUT
+
+    to: Recipient
+    template: TemplateInput | None = None
+    text: Annotated[str, StringConstraints(min_length=1, max_length=4096)] | None = Field(
+        default=None, validate_default=True, description="Free text, at most 4096 characters"
+    )
+
+    @field_validator("text")
+    @classmethod
+    def _one_of_template_and_text(cls, text: str | None, info: ValidationInfo) -> str | None:
+        template = info.data.get("template")
+        if (text is None) == (template is None) and "template" in info.data:
+            raise ValueError("send exactly one of `template` and `text`")
+        return text
+
+
+class TestMessageResponse(BaseModel):
+    wamid: str = Field(description="Meta's id of the message")
+    to_masked: str = Field(description="The recipient, masked as in the audit trail")
+    status_url: str = Field(description="Where its statuses show up (GET), as they arrive")
+
+
+class CheckItemResponse(BaseModel):
+    id: str = Field(description="The check, e.g. token.valid; docs/troubleshooting.md has a section per id")
+    group: str = Field(description="token, phone, waba, evolution or traffic")
+    status: CheckStatus = Field(description="ok, warn, fail, or unknown when a side could not be reached")
+    title: str
+    detail: str = Field(description="What was found")
+    fix: str | None = Field(description="What to do about it")
+    link: str = Field(description="The troubleshooting section of this check")
+    repairable: bool = Field(description="POST .../diagnostics/repair can fix it")
+    repaired: str | None = Field(description="What the repair did (repair answers only)")
+
+
+class DiagnosisResponse(BaseModel):
+    integration_id: UUID
+    checked_at: datetime
+    summary: CheckStatus = Field(description="The worst status of all items")
+    items: list[CheckItemResponse]
+
+    @classmethod
+    def of(cls, diagnosis: Diagnosis) -> DiagnosisResponse:
+        return cls(
+            integration_id=diagnosis.integration_id,
+            checked_at=diagnosis.checked_at,
+            summary=diagnosis.summary,
+            items=[
+                CheckItemResponse(
+                    id=item.id,
+                    group=item.group,
+                    status=item.status,
+                    title=item.title,
+                    detail=item.detail,
+                    fix=item.fix,
+                    link=item.link,
+                    repairable=item.repairable,
+                    repaired=item.repaired,
+                )
+                for item in diagnosis.items
+            ],
+        )

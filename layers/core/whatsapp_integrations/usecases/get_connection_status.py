@@ -8,10 +8,11 @@ from whatsapp_integrations.adapters.database import Session
 from whatsapp_integrations.domain.caller import Caller
 from whatsapp_integrations.domain.errors import IntegrationNotFound, MetaUnavailable
 from whatsapp_integrations.domain.integration import Integration, StatusChange, WebhookActivity
+from whatsapp_integrations.domain.lifecycle import IntegrationStatus
 from whatsapp_integrations.domain.provisioning import TransientFailure
 from whatsapp_integrations.services import Services
 from whatsapp_integrations.usecases.meta_call_guard import count_meta_call
-from whatsapp_integrations.usecases.sync_integration_status import sync_integration_status
+from whatsapp_integrations.usecases.sync_integration_status import check_integration
 
 
 @dataclass(frozen=True)
@@ -37,14 +38,26 @@ def get_connection_status(
 
 
 def refresh_connection_status(caller: Caller, integration_id: UUID, services: Services) -> ConnectionStatus:
-    """The "check now" button: the scheduled check, run at once for one integration (counted against the
-    tenant's Meta-call limit)."""
-    get_connection_status(caller, integration_id, services, history=0)  # 404 before spending the limit
-    count_meta_call(caller, services)
-    try:
-        sync_integration_status(caller.tenant_id, integration_id, services, correlation_id=caller.request_id or "")
-    except TransientFailure as failure:
-        raise MetaUnavailable(
-            f"{failure.error.message} Nothing was changed; try again later.", failure.retry_after_seconds or 30
-        ) from None
+    """The "check now" button: the status check, run at once for one integration in any state (only Meta when no
+    instance is expected), counted against the tenant's Meta-call limit only when it reaches Meta."""
+    found = services.database.autocommit(
+        lambda session: integrations_repository.get_with_secrets(session, caller.tenant_id, integration_id)
+    )
+    if found is None:
+        raise IntegrationNotFound()
+    integration, secrets = found
+    if integration.status not in (IntegrationStatus.CONNECTING, IntegrationStatus.DISCONNECTING):
+        try:
+            check_integration(
+                integration, secrets, services, caller.origin, meta_budget=lambda: _counted(caller, services)
+            )
+        except TransientFailure as failure:
+            raise MetaUnavailable(
+                f"{failure.error.message} Nothing was changed; try again later.", failure.retry_after_seconds or 30
+            ) from None
     return get_connection_status(caller, integration_id, services, history=10)
+
+
+def _counted(caller: Caller, services: Services) -> bool:
+    count_meta_call(caller, services)
+    return True

@@ -10,6 +10,7 @@ is still at the version the check started from.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -57,6 +58,7 @@ class CheckReport:
 class _Findings:
     """What the check saw on both sides, before anything is written."""
 
+    instance_expected: bool = True
     evolution_state: str | None = None
     evolution_problem: IntegrationError | None = None
     profile: PhoneProfile | None = None
@@ -65,9 +67,13 @@ class _Findings:
     repaired: list[str] = field(default_factory=list)
 
 
+MetaCallBudget = Callable[[], bool]
+
+
 def sync_integration_status(
     tenant_id: str, integration_id: UUID, services: Services, *, correlation_id: str
 ) -> CheckReport:
+    """The scheduled check (the status-sync worker): every integration whose state may drift."""
     found = services.database.autocommit(
         lambda session: integrations_repository.get_with_secrets(session, tenant_id, integration_id)
     )
@@ -79,15 +85,62 @@ def sync_integration_status(
         return _retry_stuck_connect(integration, services, origin)
     if integration.status not in (S.CONNECTED, S.ERROR, S.REAUTH_REQUIRED):
         return CheckReport(integration)
-    token = decrypt_access_token(services.cipher, tenant_id, integration_id, secrets)
-    app_secret = decrypt_app_secret(services.cipher, tenant_id, integration_id, secrets)
-    findings = _Findings()
-    _check_evolution(integration, secrets, services, findings)
-    _check_meta(integration, secrets, token, app_secret, services, findings)
+    return check_integration(integration, secrets, services, origin, meta_budget=_waba_budget(integration, services))
+
+
+def check_integration(
+    integration: Integration,
+    secrets: StoredSecrets,
+    services: Services,
+    origin: Origin,
+    *,
+    meta_budget: MetaCallBudget,
+) -> CheckReport:
+    """Check both sides (only Meta when no Evolution instance is expected), repair what is ours, and record
+    what was learned. `meta_budget` runs right before the one call to Meta: False skips Meta, and it may raise
+    (the tenant's limit), so a check that never reaches Meta never counts against it."""
+    token = decrypt_access_token(services.cipher, integration.tenant_id, integration.id, secrets)
+    app_secret = decrypt_app_secret(services.cipher, integration.tenant_id, integration.id, secrets)
+    findings = _Findings(instance_expected=instance_expected(integration))
+    if findings.instance_expected:
+        _check_evolution(integration, secrets, services, findings)
+    if meta_budget():
+        _check_meta(integration, secrets, token, app_secret, services, findings)
+    else:
+        logger.info("Meta check skipped: its call budget is spent")
     report = CheckReport(integration, repaired=list(findings.repaired))
     recorded = in_one_transaction(services, lambda changes: _record(changes, integration, findings, origin, report))
     report.integration = recorded or integration
     return report
+
+
+def instance_expected(integration: Integration) -> bool:
+    """An Evolution instance of ours should exist: connected, or failed since (error or a token problem)."""
+    return integration.status == S.CONNECTED or (
+        integration.status in (S.ERROR, S.REAUTH_REQUIRED) and integration.evolution_instance_name is not None
+    )
+
+
+def _waba_budget(integration: Integration, services: Services) -> MetaCallBudget:
+    """The scheduled checks of one WABA share Meta's hourly management-call budget."""
+
+    def take() -> bool:
+        try:
+            services.database.autocommit(
+                lambda session: rate_limiter.take(
+                    session,
+                    tenant_id="system",
+                    bucket=f"waba:{integration.waba_id}",
+                    limit=services.settings.status_sync_meta_calls_per_waba_per_hour,
+                    now=services.clock(),
+                    window=timedelta(hours=1),
+                )
+            )
+        except RateLimited:
+            return False
+        return True
+
+    return take
 
 
 def _retry_stuck_connect(integration: Integration, services: Services, origin: Origin) -> CheckReport:
@@ -140,20 +193,6 @@ def _check_meta(
     services: Services,
     findings: _Findings,
 ) -> None:
-    try:
-        services.database.autocommit(
-            lambda session: rate_limiter.take(
-                session,
-                tenant_id="system",
-                bucket=f"waba:{integration.waba_id}",
-                limit=services.settings.status_sync_meta_calls_per_waba_per_hour,
-                now=services.clock(),
-                window=timedelta(hours=1),
-            )
-        )
-    except RateLimited:
-        logger.info("Meta check skipped: this WABA's management-call budget is spent for the hour")
-        return
     wired = integration.meta_callback_url is not None
     try:
         answer = services.graph.phone_number(
@@ -278,8 +317,12 @@ def _settlement(checked: Integration, findings: _Findings, origin: Origin) -> Tr
         target, error, operation = S.CONNECTING, findings.evolution_problem, Operation.CONNECT
     elif findings.evolution_problem is not None:
         target, error = S.ERROR, findings.evolution_problem
-    else:
+    elif findings.instance_expected:
         target = S.CONNECTED
+    elif checked.status == S.REAUTH_REQUIRED and findings.profile is not None:
+        target = S.VALIDATED  # the token works again, and nothing was provisioned
+    else:
+        return None
     if checked.status == target or not can_transition(checked.status, target):
         return None
     return Transition(

@@ -1,0 +1,37 @@
+"""GET /integrations/whatsapp/{id}/diagnostics: every link of the chain checked now, as a checklist."""
+
+from typing import Any
+from uuid import UUID
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from whatsapp_integrations.http.api import build_api, caller
+from whatsapp_integrations.http.problems import openapi_problem_responses
+from whatsapp_integrations.http.routes import INTEGRATIONS_PATH
+from whatsapp_integrations.http.schemas import DiagnosisResponse
+from whatsapp_integrations.observability import logger, metrics, tracer
+from whatsapp_integrations.services import default_services
+from whatsapp_integrations.settings import get_settings
+from whatsapp_integrations.usecases.diagnose_integration import diagnose_integration
+
+settings = get_settings()
+settings.require("evolution_base_url", "evolution_api_key_secret_arn", "evolution_webhook_url")
+app = build_api(settings)
+
+
+@app.get(
+    f"{INTEGRATIONS_PATH}/<integration_id>/diagnostics",
+    summary="Check the token, the number, the webhook wiring, the Evolution instance and the traffic now",
+    tags=["diagnostics"],
+    responses=openapi_problem_responses(400, 403, 404, 429, 503),
+)
+def diagnostics(integration_id: UUID) -> DiagnosisResponse:
+    return DiagnosisResponse.of(diagnose_integration(caller(app, settings), integration_id, default_services()))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)
