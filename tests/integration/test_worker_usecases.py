@@ -22,6 +22,7 @@ from whatsapp_integrations.adapters.relay_queue import RelayItem
 from whatsapp_integrations.domain.audit import Origin
 from whatsapp_integrations.domain.caller import Caller
 from whatsapp_integrations.domain.credentials import MetaCredentials
+from whatsapp_integrations.domain.errors import RateLimited
 from whatsapp_integrations.domain.evolution_instance import WebhookConfig, instance_name_for
 from whatsapp_integrations.domain.evolution_webhook import parse_webhook
 from whatsapp_integrations.domain.integration import Integration
@@ -30,6 +31,7 @@ from whatsapp_integrations.services import Services, build_services
 from whatsapp_integrations.settings import Settings
 from whatsapp_integrations.usecases.connection_requests import request_connect, request_delete, request_disconnect
 from whatsapp_integrations.usecases.create_integration import create_integration
+from whatsapp_integrations.usecases.get_connection_status import refresh_connection_status
 from whatsapp_integrations.usecases.ingest_evolution_webhook import ingest_evolution_webhook
 from whatsapp_integrations.usecases.outbox_dispatch import sweep_outbox
 from whatsapp_integrations.usecases.provision_integration import provision
@@ -605,3 +607,20 @@ def test_the_relay_retries_while_evolution_is_down(
         lambda session: webhook_store.find_message(session, integration.tenant_id, integration.id, "wamid.D")
     )
     assert record is not None and [seen.status for seen in record.history] == ["DELIVERED"]
+
+
+def test_refresh_counts_only_the_calls_that_reach_meta(worker: Worker, caller: Caller) -> None:
+    # Given a tenant allowed two calls to Meta a minute
+    limited = build_services(worker.services.settings.model_copy(update={"meta_calls_per_minute": 2}))
+    busy = integration_in(worker, caller, "connecting")
+    validated = integration_in(worker, caller, phone=1)
+    worker.execute("DELETE FROM rate_limit_windows WHERE tenant_id = :tenant", tenant=caller.tenant_id)
+    # When "check now" is pressed five times on an integration the provisioner is working on (Meta is not asked)
+    for _ in range(5):
+        refresh_connection_status(caller, busy.id, limited)
+    # Then nothing was counted: a validated integration can still be checked twice (Meta asked), not a third time
+    refresh_connection_status(caller, validated.id, limited)
+    refresh_connection_status(caller, validated.id, limited)
+    with pytest.raises(RateLimited):
+        refresh_connection_status(caller, validated.id, limited)
+    limited.database.close()
