@@ -39,7 +39,7 @@ def delete(integration_id: UUID) -> Response[ConnectionStatusResponse | None]:
     return cast(Response[ConnectionStatusResponse | None], status_response(requested.integration, [], accepted=True))
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

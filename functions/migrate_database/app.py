@@ -14,7 +14,7 @@ from whatsapp_integrations.settings import get_settings
 settings = get_settings()
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(log_event=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "RequestType" not in event:
         return {"applied": apply_migrations(default_services().database)}

@@ -35,7 +35,7 @@ worker = QueueWorker(
 )
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

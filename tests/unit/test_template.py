@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterator
 from fnmatch import fnmatchcase
@@ -281,3 +282,33 @@ def test_each_queues_max_receive_count_is_its_workers_max_attempts(template: Tem
             for function in functions(template).values()
         ]
         assert any({"Ref": parameter} in env.values() for env in workers), parameter
+
+
+def _injects_context_without_the_event(decorator: ast.expr) -> bool | None:
+    """None when the decorator is not inject_lambda_context; otherwise whether it pins log_event=False."""
+    call = decorator if isinstance(decorator, ast.Call) else None
+    target = call.func if call is not None else decorator
+    if not (isinstance(target, ast.Attribute) and target.attr == "inject_lambda_context"):
+        return None
+    if call is None:
+        return False
+    return any(
+        keyword.arg == "log_event" and isinstance(keyword.value, ast.Constant) and keyword.value.value is False
+        for keyword in call.keywords
+    )
+
+
+def test_every_handler_pins_log_event_false(template: Template) -> None:
+    # Given every function of the template and every handler module in functions/
+    modules = {ROOT / fn["Properties"]["CodeUri"] / "app.py": name for name, fn in functions(template).items()}
+    assert set(modules) == set((ROOT / "functions").glob("*/app.py")), "a functions/ folder is not in the template"
+    for path, name in modules.items():
+        # When the decorators of its lambda_handler are read
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        handler = next(
+            node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == "lambda_handler"
+        )
+        verdicts = [_injects_context_without_the_event(decorator) for decorator in handler.decorator_list]
+        # Then it injects the Lambda context and never logs the event (bodies carry tokens and secrets), whatever
+        # POWERTOOLS_LOGGER_LOG_EVENT says
+        assert verdicts.count(True) == 1 and False not in verdicts, f"{name}: {path.relative_to(ROOT)}"
