@@ -312,3 +312,73 @@ def test_every_handler_pins_log_event_false(template: Template) -> None:
         # Then it injects the Lambda context and never logs the event (bodies carry tokens and secrets), whatever
         # POWERTOOLS_LOGGER_LOG_EVENT says
         assert verdicts.count(True) == 1 and False not in verdicts, f"{name}: {path.relative_to(ROOT)}"
+
+
+CRYPTO_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey")
+# What the account keeps so the key stays manageable (KMS refuses a policy that locks its creator out).
+KEY_ADMINISTRATION = ("kms:PutKeyPolicy", "kms:DescribeKey", "kms:EnableKeyRotation", "kms:ScheduleKeyDeletion")
+
+
+def key_policy(template: Template) -> list[dict[str, Any]]:
+    return list(template["Resources"]["SecretsKey"]["Properties"]["KeyPolicy"]["Statement"])
+
+
+def test_the_key_policy_gives_the_account_administration_but_no_kms_star(template: Template) -> None:
+    # Given the key policy's Allow statements
+    allows = [statement for statement in key_policy(template) if statement["Effect"] == "Allow"]
+    administration = [
+        statement for statement in allows if not any(grants(statement, action) for action in CRYPTO_ACTIONS)
+    ]
+    # When their actions are read
+    actions = [action for statement in allows for action in as_list(statement["Action"])]
+    # Then none is a wildcard, nobody may create grants (a grant would hand out crypto without the context), and the
+    # administration statement keeps what managing the key needs and no crypto action at all
+    assert all("*" not in action for action in actions), actions
+    assert not any(grants(statement, "kms:CreateGrant") for statement in allows)
+    assert len(administration) == 1
+    assert all(grants(administration[0], action) for action in KEY_ADMINISTRATION)
+    assert administration[0]["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
+
+
+def test_the_key_policy_delegates_crypto_only_with_the_tenant_context(template: Template) -> None:
+    # Given the key policy's statements that allow a cryptographic action
+    crypto = [
+        statement
+        for statement in key_policy(template)
+        if statement["Effect"] == "Allow" and any(grants(statement, action) for action in CRYPTO_ACTIONS)
+    ]
+    assert crypto, "nothing may encrypt or decrypt: the functions' IAM grants would be useless"
+    for statement in crypto:
+        # When its conditions are read
+        condition = statement.get("Condition", {})
+        # Then only Encrypt and Decrypt are delegated, only to IAM in this account, and only with the tenant context
+        assert sorted(as_list(statement["Action"])) == ["kms:Decrypt", "kms:Encrypt"]
+        assert statement["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
+        assert sorted(condition["ForAllValues:StringEquals"]["kms:EncryptionContextKeys"]) == [
+            "field",
+            "integration_id",
+            "tenant_id",
+        ]
+        assert condition["StringLike"]["kms:EncryptionContext:tenant_id"] == "?*"
+
+
+def test_the_key_policy_still_denies_crypto_without_a_tenant_id(template: Template) -> None:
+    # Given the key policy's Deny statements
+    denies = [statement for statement in key_policy(template) if statement["Effect"] == "Deny"]
+    # Then one denies every cryptographic action to everyone when the context has no tenant_id
+    assert any(
+        statement["Principal"] == "*"
+        and all(
+            any(fnmatchcase(action, pattern) for pattern in as_list(statement["Action"])) for action in CRYPTO_ACTIONS
+        )
+        and statement["Condition"] == {"Null": {"kms:EncryptionContext:tenant_id": "true"}}
+        for statement in denies
+    )
+
+
+def test_evolution_is_reached_over_https_only(template: Template) -> None:
+    # Given the parameters with URLs the functions call or hand out
+    parameters = template["Parameters"]
+    # Then Evolution's API (it receives the global key and tenants' tokens) and its webhook URL are https only
+    assert parameters["EvolutionBaseUrl"]["AllowedPattern"] == "^https://.+"
+    assert parameters["EvolutionWebhookUrl"]["AllowedPattern"] == "^https://.+"
