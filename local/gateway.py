@@ -43,14 +43,22 @@ class Route:
     handler: str
     authorized: bool
     pattern: re.Pattern[str] = field(compare=False)
+    # The route's AuthorizationScopes: a token needs at least one of them (none = any valid token)
+    scopes: tuple[str, ...] = ()
 
     @property
     def route_key(self) -> str:
         return f"{self.method} {self.path}"
 
 
-def read_routes(template_path: Path) -> list[Route]:
+def read_routes(template_path: Path, parameters: dict[str, str] | None = None) -> list[Route]:
+    """The HttpApi routes of the template; `parameters` overrides the template parameters' defaults (scopes are
+    `!Ref ReadScope`, ...), as a deployment would."""
     template = load_template(template_path)
+    values = {
+        **{name: spec.get("Default") for name, spec in template.get("Parameters", {}).items()},
+        **(parameters or {}),
+    }
     default_handler = template.get("Globals", {}).get("Function", {}).get("Handler", "app.lambda_handler")
     routes = []
     for name, resource in template.get("Resources", {}).items():
@@ -61,8 +69,10 @@ def read_routes(template_path: Path) -> list[Route]:
             if event.get("Type") != "HttpApi":
                 continue
             event_properties = event.get("Properties", {})
-            auth = (event_properties.get("Auth") or {}).get("Authorizer")
+            auth_settings = event_properties.get("Auth") or {}
+            auth = auth_settings.get("Authorizer")
             path = event_properties["Path"]
+            scopes = tuple(_resolved(scope, values) for scope in auth_settings.get("AuthorizationScopes") or [])
             routes.append(
                 Route(
                     method=event_properties["Method"].upper(),
@@ -72,10 +82,18 @@ def read_routes(template_path: Path) -> list[Route]:
                     handler=properties.get("Handler", default_handler),
                     authorized=auth != "NONE",
                     pattern=_path_pattern(path),
+                    scopes=scopes,
                 )
             )
-    # API Gateway prefers the most specific route: fewer path variables first.
-    return sorted(routes, key=lambda route: (route.path.count("{"), -len(route.path)))
+    # API Gateway prefers the most specific route: fewer path variables first, and for the same path the route of
+    # the request's method over the path's ANY route.
+    return sorted(routes, key=lambda route: (route.path.count("{"), -len(route.path), route.method == "ANY"))
+
+
+def _resolved(value: Any, parameters: dict[str, Any]) -> str:
+    if isinstance(value, dict) and "Ref" in value:
+        return str(parameters[value["Ref"]])
+    return str(value)
 
 
 def _path_pattern(path: str) -> re.Pattern[str]:
@@ -140,9 +158,10 @@ class LocalGateway:
         port: int = 3003,
         environments_per_function: int = 2,
         cors_origins: list[str] | None = None,
+        template_parameters: dict[str, str] | None = None,
         log: Callable[[str], None] = print,
     ) -> None:
-        self.routes = read_routes(template_path)
+        self.routes = read_routes(template_path, template_parameters)
         self.cors = read_cors_policy(template_path, cors_origins or [])
         self.tokens = tokens
         self._log = log
@@ -198,6 +217,8 @@ class LocalGateway:
             claims = self._verified_claims(headers)
             if claims is None:
                 return _gateway_answer(401, "Unauthorized")
+            if route.scopes and not set(route.scopes) & token_scopes(claims):
+                return _gateway_answer(403, "Forbidden")
         event = http_api_event(
             route.route_key,
             method,
@@ -223,6 +244,19 @@ class LocalGateway:
             return self.tokens.verify(token.strip())
         except jwt.InvalidTokenError:
             return None
+
+
+def token_scopes(claims: dict[str, Any]) -> set[str]:
+    """The scopes of a token as API Gateway's JWT authorizer reads them: the `scope` or `scp` claim, a
+    space-separated string or a list."""
+    scopes: set[str] = set()
+    for claim in ("scope", "scp"):
+        value = claims.get(claim)
+        if isinstance(value, str):
+            scopes.update(value.split())
+        elif isinstance(value, list):
+            scopes.update(str(item) for item in value)
+    return scopes
 
 
 def http_api_event(

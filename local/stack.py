@@ -260,7 +260,12 @@ def _start(config: StackConfig, stoppers: list[Callable[[], None]]) -> LocalStac
         page = PageServer(ROOT / "frontend" / "dist", ROOT / "docs", tokens, port=config.page_port, log=config.log)
         stoppers.append(page.stop)
     gateway = LocalGateway(
-        ROOT / "template.yaml", tokens, port=api_port, cors_origins=page.origins if page else [], log=config.log
+        ROOT / "template.yaml",
+        tokens,
+        port=api_port,
+        cors_origins=page.origins if page else [],
+        template_parameters=config.template_parameters,
+        log=config.log,
     ).start()
     stoppers.append(gateway.stop)
     config.log(f"api: {gateway.url} ({len(gateway.routes)} routes from template.yaml)")

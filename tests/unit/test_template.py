@@ -382,3 +382,28 @@ def test_evolution_is_reached_over_https_only(template: Template) -> None:
     # Then Evolution's API (it receives the global key and tenants' tokens) and its webhook URL are https only
     assert parameters["EvolutionBaseUrl"]["AllowedPattern"] == "^https://.+"
     assert parameters["EvolutionWebhookUrl"]["AllowedPattern"] == "^https://.+"
+
+
+def http_events(template: Template) -> Iterator[tuple[str, dict[str, Any]]]:
+    for name, function in functions(template).items():
+        for event in (function["Properties"].get("Events") or {}).values():
+            if event["Type"] == "HttpApi":
+                yield name, event["Properties"]
+
+
+def test_every_jwt_route_requires_the_read_or_the_write_scope(template: Template) -> None:
+    # Given the scope parameters and every HttpApi route
+    parameters = template["Parameters"]
+    assert parameters["ReadScope"]["Default"] == "integrations:read"
+    assert parameters["WriteScope"]["Default"] == "integrations:write"
+    for name, event in http_events(template):
+        auth = event.get("Auth", {})
+        route = f"{name}: {event['Method']} {event['Path']}"
+        if auth.get("Authorizer") == "NONE":
+            # Then routes without the JWT authorizer are the webhooks (and the 405 answers), never with scopes
+            assert event["Path"].startswith("/webhooks/") or event["Method"] == "ANY", route
+            assert "AuthorizationScopes" not in auth, route
+            continue
+        # Then every other route names the JWT authorizer and its scope: GETs read, everything else writes
+        expected = "ReadScope" if event["Method"] == "GET" else "WriteScope"
+        assert auth == {"Authorizer": "JwtAuthorizer", "AuthorizationScopes": [{"Ref": expected}]}, route
