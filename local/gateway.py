@@ -31,6 +31,7 @@ from local.cors import read_cors_policy
 from local.dev_tokens import DevTokens
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's own payload limit
+_METHOD_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 5.6.2: a method is a token
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
@@ -368,11 +369,17 @@ def _request_handler(gateway: LocalGateway) -> type[BaseHTTPRequestHandler]:
                     self.send_header(key, value)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
-            self.wfile.write(payload)
+            if self.command != "HEAD":  # a HEAD answer has the headers of its body, never the body
+                self.wfile.write(payload)
             elapsed = (time.perf_counter() - started) * 1000
             gateway._log(f"{self.command} {urlsplit(self.path).path} -> {status} ({elapsed:.0f} ms)")
 
-        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _serve
+        def __getattr__(self, name: str) -> Callable[[], None]:
+            # http.server answers 501 for a method without a do_<METHOD>; API Gateway routes any method token (TRACE,
+            # QUERY, PATCH, ...): to a path's ANY route (405 with Allow), or 404 for an unknown path.
+            if name.startswith("do_") and _METHOD_TOKEN.fullmatch(name.removeprefix("do_")):
+                return self._serve
+            raise AttributeError(name)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass

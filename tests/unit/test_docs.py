@@ -21,13 +21,15 @@ DOCS = ROOT / "docs"
 TROUBLESHOOTING = DOCS / "troubleshooting.md"
 README = ROOT / "README.md"
 
-# The modules that build problems, warnings and problem responses out of literal codes.
+# The modules that build problems, warnings and problem responses out of literal codes (besides every function's
+# handler module, see scanned_paths).
 SCANNED_SOURCES = (
     "domain/credentials.py",
     "domain/meta_errors.py",
     "usecases/live_validation.py",
     "http/api.py",
 )
+FUNCTIONS = ROOT / "functions"
 # Constructors whose `code` argument is a stable code, and its position when it is passed positionally.
 CODE_ARGUMENT: dict[str, int | None] = {
     "ValidationProblem": 1,
@@ -46,6 +48,7 @@ MUST_BE_FOUND = {
     "object_not_found",  # built inside meta_errors.advise
     "malformed_json",  # problem_response(400, "malformed_json", ...) in api.py
     "body_too_large",  # returned as a tuple by the resolver's body check in api.py
+    "method_not_allowed",  # Problem(code="method_not_allowed") in functions/method_not_allowed/app.py
 }
 HEADING = re.compile(r"^### `([^`]+)`[ \t]*$", re.MULTILINE)
 
@@ -59,7 +62,7 @@ class CodeScanner:
     advice.code, a Pydantic error type) are delegated to the catalogues collected elsewhere."""
 
     def __init__(self, path: Path) -> None:
-        self.name = path.relative_to(PACKAGE).as_posix()
+        self.name = path.relative_to(ROOT).as_posix()
         self.tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         self.parents = {child: parent for parent in ast.walk(self.tree) for child in ast.iter_child_nodes(parent)}
         self.functions = {
@@ -228,11 +231,17 @@ def _subclasses(cls: type[DomainError]) -> Iterator[type[DomainError]]:
         yield from _subclasses(subclass)
 
 
+def scanned_paths() -> list[Path]:
+    """The layer's modules above, and every function's handler module (a function may answer a problem itself,
+    as the 405 function does)."""
+    return [PACKAGE / source for source in SCANNED_SOURCES] + sorted(FUNCTIONS.glob("*/app.py"))
+
+
 def scanned_codes() -> tuple[set[str], list[str]]:
     codes: set[str] = set()
     unresolved: list[str] = []
-    for source in SCANNED_SOURCES:
-        found, missed = CodeScanner(PACKAGE / source).scan()
+    for path in scanned_paths():
+        found, missed = CodeScanner(path).scan()
         codes |= found
         unresolved += missed
     return codes, unresolved

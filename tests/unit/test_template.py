@@ -25,6 +25,8 @@ DECRYPTING_FUNCTIONS = {
     "RepairIntegrationFunction",
     "MetaWebhookFunction",  # app secrets only (next test)
 }
+# Functions that never touch the database (no DatabaseAccessPolicy, no migrations to wait for).
+DATABASE_FREE_FUNCTIONS = {"MethodNotAllowedFunction"}
 ENCRYPTING_FUNCTIONS = {"CreateIntegrationFunction", "UpdateIntegrationFunction", "ProvisionerFunction"}
 # SAM policy templates that grant KMS actions, and what they grant.
 KMS_POLICY_TEMPLATES = {"KMSDecryptPolicy": ["kms:Decrypt"], "KMSEncryptPolicy": ["kms:Encrypt"]}
@@ -196,8 +198,11 @@ def test_http_api_routes_are_unique(template: Template) -> None:
 
 
 def test_api_functions_wait_for_the_database_migrations(template: Template) -> None:
-    # Given the functions behind the HTTP API
-    api_functions = {name: fn for name, fn in functions(template).items() if http_routes(fn)}
+    # Given the functions behind the HTTP API that use the database (the 405 function has neither database nor
+    # policies: nothing to wait for)
+    api_functions = {
+        name: fn for name, fn in functions(template).items() if http_routes(fn) and name not in DATABASE_FREE_FUNCTIONS
+    }
 
     # When their dependencies are read
     missing = [
@@ -407,3 +412,14 @@ def test_every_jwt_route_requires_the_read_or_the_write_scope(template: Template
         # Then every other route names the JWT authorizer and its scope: GETs read, everything else writes
         expected = "ReadScope" if event["Method"] == "GET" else "WriteScope"
         assert auth == {"Authorizer": "JwtAuthorizer", "AuthorizationScopes": [{"Ref": expected}]}, route
+
+
+def test_the_405_function_holds_no_permission_and_waits_for_nothing(template: Template) -> None:
+    # Given the function behind the ANY routes
+    function = template["Resources"]["MethodNotAllowedFunction"]
+    # Then it has no policy (no database, no KMS, no queue) and no environment of its own, and its routes need no JWT
+    assert "Policies" not in function["Properties"] and "Environment" not in function["Properties"]
+    assert "DependsOn" not in function
+    assert {route for route in http_routes(function) if route[0] != "ANY"} == set()
+    for event in function["Properties"]["Events"].values():
+        assert event["Properties"]["Auth"] == {"Authorizer": "NONE"}
