@@ -423,3 +423,57 @@ def test_the_405_function_holds_no_permission_and_waits_for_nothing(template: Te
     assert {route for route in http_routes(function) if route[0] != "ANY"} == set()
     for event in function["Properties"]["Events"].values():
         assert event["Properties"]["Auth"] == {"Authorizer": "NONE"}
+
+
+WEBHOOK_FUNCTIONS = {"EvolutionWebhookFunction", "MetaWebhookFunction"}
+
+
+def test_the_webhook_routes_have_their_own_throttling(template: Template) -> None:
+    # Given the webhook routes (every method route without the JWT authorizer) and the API's route settings
+    webhook_routes = {
+        f"{event['Method']} {event['Path']}"
+        for _, event in http_events(template)
+        if event.get("Auth", {}).get("Authorizer") == "NONE" and event["Method"] != "ANY"
+    }
+    api = template["Resources"]["HttpApi"]["Properties"]
+    settings = api["RouteSettings"]
+    # Then exactly those routes have settings (a key naming no route fails the deployment), each with the webhook
+    # parameters, while the API-wide default stays for everything else
+    assert webhook_routes == {
+        "POST /webhooks/evolution",
+        "POST /webhooks/evolution/{event}",
+        "GET /webhooks/meta/{integration_id}",
+        "POST /webhooks/meta/{integration_id}",
+    }
+    assert set(settings) == webhook_routes
+    for route in webhook_routes:
+        assert settings[route] == {
+            "ThrottlingBurstLimit": {"Ref": "WebhookThrottlingBurstLimit"},
+            "ThrottlingRateLimit": {"Ref": "WebhookThrottlingRateLimit"},
+        }, route
+    assert api["DefaultRouteSettings"]["ThrottlingRateLimit"] == {"Ref": "ThrottlingRateLimit"}
+    for parameter in ("WebhookThrottlingBurstLimit", "WebhookThrottlingRateLimit"):
+        assert template["Parameters"][parameter]["Type"] == "Number" and template["Parameters"][parameter]["MinValue"]
+
+
+def test_the_webhook_functions_can_reserve_concurrency(template: Template) -> None:
+    # Given the reserved-concurrency parameter and its condition
+    parameter = template["Parameters"]["WebhookReservedConcurrency"]
+    assert (parameter["Default"], parameter["MinValue"]) == (0, 0)
+    assert template["Conditions"]["HasWebhookReservedConcurrency"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "WebhookReservedConcurrency"}, 0]}]
+    }
+    for name, function in functions(template).items():
+        reserved = function["Properties"].get("ReservedConcurrentExecutions")
+        if name in WEBHOOK_FUNCTIONS:
+            # Then both webhook functions reserve it when it is set, and stay unreserved at 0
+            assert reserved == {
+                "Fn::If": [
+                    "HasWebhookReservedConcurrency",
+                    {"Ref": "WebhookReservedConcurrency"},
+                    {"Ref": "AWS::NoValue"},
+                ]
+            }, name
+        else:
+            # And no other function reserves any
+            assert reserved is None, name
