@@ -104,9 +104,11 @@ deploy: build ## First deploy: make deploy; it asks for the parameters and saves
 	$(SAM) deploy --guided
 
 PAGE_STACK ?= whatsapp-integrations-page
-deploy-page: tools frontend-build ## The page on S3 + CloudFront: make deploy-page API_URL=https://... [EMBEDDERS=https://app.example.com]
+WAF_RATE ?= 0
+deploy-page: tools frontend-build ## The page on S3 + CloudFront: make deploy-page API_URL=https://... [EMBEDDERS=https://app.example.com] [API_DOMAIN=<API host>] [WAF_RATE=<requests per 5 min per IP; us-east-1 only>]
 	$(SAM) deploy --template-file $(FRONTEND)/hosting.yaml --stack-name $(PAGE_STACK) --no-confirm-changeset \
-		--no-fail-on-empty-changeset --parameter-overrides ApiBaseUrl='$(API_URL)' EmbedderOrigins='$(EMBEDDERS)'
+		--no-fail-on-empty-changeset --parameter-overrides ApiBaseUrl='$(API_URL)' EmbedderOrigins='$(EMBEDDERS)' \
+		ApiDomainName='$(API_DOMAIN)' WafRequestsPer5MinPerIp='$(WAF_RATE)'
 	$(PY) -m local.deploy_page --stack-name $(PAGE_STACK)
 
 clean:

@@ -62,6 +62,8 @@ def main() -> None:
     )
     print(f"uploaded {count} files; the page: {outputs['PageUrl']}")
     print(f"API stack: add {outputs['PageOrigin']} to CorsAllowedOrigins")
+    if outputs.get("ApiThroughCloudFrontUrl"):
+        print(f"the API through CloudFront: {outputs['ApiThroughCloudFrontUrl']} (may be the API's PublicApiUrl)")
 
 
 if __name__ == "__main__":
