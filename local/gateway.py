@@ -8,6 +8,7 @@ environment serves one invocation at a time.
 from __future__ import annotations
 
 import base64
+import contextvars
 import importlib.util
 import json
 import queue
@@ -25,6 +26,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import jwt
+from aws_lambda_powertools import Logger
 
 from local.cfn_yaml import load_template
 from local.cors import read_cors_policy
@@ -122,22 +124,42 @@ class LambdaContext:
 
 
 class FunctionPool:
-    """Loaded handler modules for one function; each is one 'execution environment'."""
+    """Loaded handler modules for one function; each is one 'execution environment'.
+
+    Log keys: in Lambda an environment runs one invocation at a time, so the keys `inject_lambda_context` appends to
+    the Logger (function_name, function_request_id, correlation_id, ...) are that invocation's. Here every function
+    shares one Logger (the layer is imported once per process) and invocations of different functions run at once
+    on threads, so global keys would show another function's name. The local stack therefore sends the Logger's key
+    updates to Powertools' thread-safe keys (a ContextVar the formatter applies over the global keys) and runs each
+    environment in its own contextvars.Context: keys stay per environment, and persist across its invocations as
+    they do in a warm Lambda. The Lambda code is unchanged. (Threads a handler starts itself do not inherit the
+    context, so their lines lack these keys locally.)
+    """
 
     def __init__(self, name: str, code_uri: Path, handler: str, size: int) -> None:
         self.name = name
         module_file, handler_name = handler.rsplit(".", 1)
-        self._idle: queue.Queue[Handler] = queue.Queue()
+        self._idle: queue.Queue[tuple[Handler, contextvars.Context]] = queue.Queue()
         for index in range(size):
             module = _load_module(code_uri / f"{module_file}.py", f"local_fn_{self.name}_{index}")
-            self._idle.put(getattr(module, handler_name))
+            _keep_log_keys_per_context(module)
+            self._idle.put((getattr(module, handler_name), contextvars.Context()))
 
     def invoke(self, event: dict[str, Any], request_id: str) -> dict[str, Any]:
-        handler = self._idle.get()
+        handler, environment = self._idle.get()
         try:
-            return handler(event, LambdaContext(self.name, request_id))
+            return environment.run(handler, event, LambdaContext(self.name, request_id))
         finally:
-            self._idle.put(handler)
+            self._idle.put((handler, environment))
+
+
+def _keep_log_keys_per_context(module: ModuleType) -> None:
+    """Point the key methods of the module's Powertools Loggers at their thread-safe (ContextVar) versions."""
+    for value in list(vars(module).values()):
+        if isinstance(value, Logger):
+            value.append_keys = value.thread_safe_append_keys  # type: ignore[method-assign]
+            value.remove_keys = value.thread_safe_remove_keys  # type: ignore[method-assign]
+            value.get_current_keys = value.thread_safe_get_current_keys  # type: ignore[method-assign]
 
 
 def _load_module(path: Path, name: str) -> ModuleType:
