@@ -14,15 +14,19 @@ FRONTEND := frontend
 CHROMIUM := /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: dev test install tools lint typecheck validate openapi openapi-check unit integration e2e bench token build deploy \
+.DEFAULT_GOAL := help
+.PHONY: help dev test install tools lint typecheck validate openapi openapi-check unit integration e2e bench token build deploy \
 	redrive clean frontend-install frontend-check frontend-build chromium deploy-page
+
+help: ## This list: every target and what it does (`make` alone shows it too)
+	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-zA-Z0-9_-]+:[^=]*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 dev: install frontend-build ## The local stack: API on http://127.0.0.1:3003, the page on http://127.0.0.1:3005/integrations
 	$(PY) -m local.dev
 
 test: install tools lint typecheck validate openapi-check frontend-check frontend-build unit integration e2e ## Every check CI runs
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed ## The project's virtualenv (.venv) with its dev dependencies
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
@@ -30,18 +34,18 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 # SAM CLI pins its own boto3 and click, so it lives in its own environment, not in the project's.
-tools: $(TOOLS)/.installed
+tools: $(TOOLS)/.installed ## SAM CLI in its own virtualenv (.venv-tools)
 $(TOOLS)/.installed:
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --upgrade pip
 	$(TOOLS)/bin/pip install --quiet 'aws-sam-cli==$(SAM_CLI_VERSION)'
 	touch $@
 
-lint: install
+lint: install ## ruff check and ruff format --check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-typecheck: install
+typecheck: install ## mypy of layers/core, functions and local
 	$(VENV)/bin/mypy layers/core functions local
 
 validate: tools ## sam validate --lint of both templates (no AWS account or Docker needed)
@@ -51,19 +55,19 @@ validate: tools ## sam validate --lint of both templates (no AWS account or Dock
 openapi: install ## Regenerate docs/openapi.json from the handlers
 	$(PY) -m local.openapi
 
-openapi-check: install
+openapi-check: install ## Fail when docs/openapi.json is stale
 	$(PY) -m local.openapi --check
 
-unit: install
+unit: install ## The unit tests (no I/O)
 	$(PY) -m pytest tests/unit -q
 
-integration: install
+integration: install ## The integration tests (PostgreSQL, moto, the simulators)
 	$(PY) -m pytest tests/integration -q
 
 e2e: install frontend-build chromium ## HTTP and real-browser tests against the local stack
 	$(PY) -m pytest tests/e2e -q
 
-frontend-install: $(FRONTEND)/node_modules/.installed
+frontend-install: $(FRONTEND)/node_modules/.installed ## npm ci of the page (frontend/)
 $(FRONTEND)/node_modules/.installed: $(FRONTEND)/package-lock.json
 	@command -v npm >/dev/null || { echo "Node.js 20+ and npm are needed for the page (frontend/)"; exit 1; }
 	cd $(FRONTEND) && npm ci --no-audit --no-fund --loglevel=error
@@ -78,7 +82,7 @@ frontend-build: frontend-install ## The production build of the page, with its J
 	cd $(FRONTEND) && npm run --silent build
 
 # Debian's Chromium drives the browser tests; nothing downloads a browser.
-chromium: $(CHROMIUM)
+chromium: $(CHROMIUM) ## Debian's Chromium for the browser tests (apt-get)
 $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null
@@ -111,5 +115,5 @@ deploy-page: tools frontend-build ## The page on S3 + CloudFront: make deploy-pa
 		ApiDomainName='$(API_DOMAIN)' WafRequestsPer5MinPerIp='$(WAF_RATE)'
 	$(PY) -m local.deploy_page --stack-name $(PAGE_STACK)
 
-clean:
+clean: ## Remove the virtualenvs, .local (the local database and dev JWT key), builds and caches
 	rm -rf $(VENV) $(TOOLS) .local .aws-sam .pytest_cache .mypy_cache .ruff_cache $(FRONTEND)/node_modules $(FRONTEND)/dist
