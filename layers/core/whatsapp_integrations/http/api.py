@@ -5,11 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
@@ -123,7 +124,26 @@ def _is_json(content_type: str) -> bool:
 def build_api(settings: Settings, *, max_body_bytes: int | None = None) -> IntegrationsResolver:
     app = IntegrationsResolver(max_body_bytes or settings.max_request_body_bytes)
     _register_error_handlers(app)
+    app.use(middlewares=[_tenant_request_quota(settings)])
     return app
+
+
+def _tenant_request_quota(settings: Settings) -> Callable[[APIGatewayHttpResolver, NextMiddleware], Response[Any]]:
+    """Every request of a tenant that may change something counts against its quota, before it runs."""
+
+    def middleware(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
+        authorizer = app.current_event.request_context.authorizer
+        if app.current_event.request_context.http.method not in _READS and authorizer.jwt_claim:
+            from whatsapp_integrations.services import default_services
+            from whatsapp_integrations.usecases.request_quota import take_request_quota
+
+            take_request_quota(caller(app, settings), default_services())
+        return next_middleware(app)
+
+    return middleware
+
+
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 # API Gateway hands a list claim over as "[a b]": only a plain, non-empty id is a tenant.

@@ -220,9 +220,12 @@ class ValidationResultResponse(BaseModel):
 
 class AuditEventResponse(BaseModel):
     id: int
+    integration_id: UUID
     action: str
-    actor: str
-    request_id: str | None
+    actor: str = Field(description="The JWT subject of the user, or system:<worker> for background work")
+    request_id: str | None = Field(description="The API request (or the request that caused the background work)")
+    source_ip: str | None
+    user_agent: str | None
     changed_fields: list[str]
     details: dict[str, Any]
     occurred_at: datetime
@@ -231,9 +234,12 @@ class AuditEventResponse(BaseModel):
     def of(cls, event: AuditEvent) -> AuditEventResponse:
         return cls(
             id=event.id,
+            integration_id=event.integration_id,
             action=event.action,
             actor=event.actor,
             request_id=event.request_id,
+            source_ip=event.source_ip,
+            user_agent=event.user_agent,
             changed_fields=event.changed_fields,
             details=event.details,
             occurred_at=event.occurred_at,
