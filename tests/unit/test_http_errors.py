@@ -27,7 +27,8 @@ def load_function(folder: str) -> ModuleType:
 @pytest.fixture(autouse=True)
 def _quota_without_a_database(monkeypatch: pytest.MonkeyPatch) -> None:
     """The tenant request quota lives in PostgreSQL (tests/integration/test_request_quota.py); here it admits all."""
-    monkeypatch.setattr("whatsapp_integrations.usecases.request_quota.take_request_quota", lambda caller, services: None)
+    admit_all = lambda caller, services: None  # noqa: E731
+    monkeypatch.setattr("whatsapp_integrations.usecases.request_quota.take_request_quota", admit_all)
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import unquote
@@ -15,6 +16,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -66,6 +68,22 @@ class IntegrationsResolver(APIGatewayHttpResolver):
     def __init__(self, max_body_bytes: int) -> None:
         super().__init__(enable_validation=True)
         self._max_body_bytes = max_body_bytes
+        self._invocation = threading.local()
+
+    # Powertools keeps the current event in a class attribute: right for Lambda (one invocation per process),
+    # wrong wherever invocations share a process (the local stack's execution environments run as threads).
+    # Kept per thread, each invocation only ever sees its own event and claims.
+    @property  # type: ignore[override]
+    def current_event(self) -> APIGatewayProxyEventV2:
+        return self._invocation.event  # type: ignore[no-any-return]
+
+    @current_event.setter
+    def current_event(self, event: APIGatewayProxyEventV2) -> None:
+        self._invocation.event = event
+
+    def _to_proxy_event(self, event: dict) -> APIGatewayProxyEventV2:  # type: ignore[type-arg]
+        self.current_event = APIGatewayProxyEventV2(event)
+        return self.current_event
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         refusal = self._refusal(event)
