@@ -41,6 +41,23 @@ def create_database(admin_url: str, name: str, *, drop_first: bool = False) -> s
     return with_database(admin_url, name)
 
 
+RUNTIME_LOGIN = "whatsapp_runtime_local"
+RUNTIME_PASSWORD = "local-runtime-password"
+
+
+def runtime_login(owner_url: str) -> str:
+    """A login role of whatsapp_runtime (the rights the migrations grant the functions), and the URL of the same
+    database for it: the local stack runs the functions with exactly what they get when deployed."""
+    with _connect(owner_url) as connection:
+        exists = connection.run("SELECT 1 FROM pg_roles WHERE rolname = :name", name=RUNTIME_LOGIN)
+        verb = "ALTER" if exists else "CREATE"
+        connection.run(f"{verb} ROLE {RUNTIME_LOGIN} LOGIN PASSWORD '{RUNTIME_PASSWORD}'")
+        connection.run(f"GRANT whatsapp_runtime TO {RUNTIME_LOGIN}")
+    parts = urlsplit(owner_url)
+    netloc = f"{RUNTIME_LOGIN}:{RUNTIME_PASSWORD}@{parts.hostname}:{parts.port or 5432}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
 def drop_database(admin_url: str, name: str) -> None:
     with _connect(admin_url) as connection:
         connection.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

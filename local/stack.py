@@ -24,7 +24,7 @@ from local.evolution_simulator import EvolutionSimulator
 from local.gateway import FunctionPool, LocalGateway
 from local.graph_simulator import GraphSimulator
 from local.page import PageServer
-from local.postgres import create_database, find_or_start_postgres
+from local.postgres import RUNTIME_LOGIN, create_database, find_or_start_postgres, runtime_login
 from local.queues import QueuePoller, create_queues, parameter_environment, queue_triggers
 from local.schedules import LocalSchedule, scheduled_functions
 
@@ -116,7 +116,7 @@ def check_ports_free(ports: dict[str, int], host: str = "127.0.0.1") -> None:
 @dataclass
 class LocalStack:
     api_url: str
-    database_url: str
+    database_url: str  # the functions' login (the runtime role); owner_database_url owns the schema
     moto_url: str
     graph_url: str
     tokens: DevTokens
@@ -126,6 +126,7 @@ class LocalStack:
     queue_urls: dict[str, str]
     domain_events: DomainEventTap
     page_url: str | None
+    owner_database_url: str
     _stoppers: list[Callable[[], None]]
 
     def stop(self) -> None:
@@ -150,6 +151,20 @@ def create_kms_key() -> str:
     return key_id
 
 
+def migrate(owner_url: str) -> list[str]:
+    """The migrations, as the deployment's migration function runs them: as the owner of the schema."""
+    from whatsapp_integrations.adapters.database import Database
+    from whatsapp_integrations.adapters.database_connection import connection_factory
+    from whatsapp_integrations.adapters.migrations import apply_migrations
+    from whatsapp_integrations.settings import Settings
+
+    database = Database(connection_factory(Settings(database_url=owner_url, kms_key_id="migrations")))
+    try:
+        return apply_migrations(database)
+    finally:
+        database.close()
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -169,8 +184,11 @@ def start_stack(config: StackConfig) -> LocalStack:
 def _start(config: StackConfig, stoppers: list[Callable[[], None]]) -> LocalStack:
     check_ports_free(config.ports_to_bind())
     admin_url = find_or_start_postgres(config.state_dir)
-    database_url = create_database(admin_url, config.database_name, drop_first=True)
-    config.log(f"postgres: {database_url} (recreated empty: moto's KMS key lives only as long as the stack)")
+    owner_url = create_database(admin_url, config.database_name, drop_first=True)
+    applied = migrate(owner_url)
+    database_url = runtime_login(owner_url)
+    config.log(f"postgres: {owner_url} (recreated empty: moto's KMS key lives only as long as the stack)")
+    config.log(f"migrations applied: {', '.join(applied)}; the functions connect as {RUNTIME_LOGIN}")
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=config.moto_port, verbose=False)
@@ -244,15 +262,6 @@ def _start(config: StackConfig, stoppers: list[Callable[[], None]]) -> LocalStac
             **config.extra_environment,
         }
     )
-    from whatsapp_integrations.adapters.database import Database
-    from whatsapp_integrations.adapters.database_connection import connection_factory
-    from whatsapp_integrations.adapters.migrations import apply_migrations
-    from whatsapp_integrations.settings import Settings
-
-    database = Database(connection_factory(Settings.from_environment()))
-    applied = apply_migrations(database)
-    database.close()
-    config.log(f"migrations applied: {', '.join(applied) or 'none (already current)'}")
 
     tokens = DevTokens(config.state_dir / "dev-jwt-key.pem")
     page = None
@@ -298,5 +307,6 @@ def _start(config: StackConfig, stoppers: list[Callable[[], None]]) -> LocalStac
         queue_urls,
         domain_events,
         f"{page.url}/integrations" if page else None,
+        owner_url,
         stoppers,
     )

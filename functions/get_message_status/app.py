@@ -1,11 +1,10 @@
 from typing import Any
-from urllib.parse import unquote
 from uuid import UUID
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from whatsapp_integrations.http.api import build_api, caller
+from whatsapp_integrations.http.api import build_api, caller, message_id
 from whatsapp_integrations.http.problems import openapi_problem_responses
 from whatsapp_integrations.http.routes import INTEGRATIONS_PATH
 from whatsapp_integrations.http.schemas import MessageStatusResponse
@@ -25,8 +24,7 @@ app = build_api(settings)
     responses=openapi_problem_responses(400, 403, 404, 503),
 )
 def get_message(integration_id: UUID, wamid: str) -> MessageStatusResponse:
-    # Meta's wamids are base64 and may hold + / =; the path parameter arrives still URL-encoded.
-    record = get_message_status(caller(app, settings), integration_id, unquote(wamid), default_services())
+    record = get_message_status(caller(app, settings), integration_id, message_id(wamid), default_services())
     return MessageStatusResponse.of(record)
 
 

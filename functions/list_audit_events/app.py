@@ -13,7 +13,7 @@ from whatsapp_integrations.http.schemas import AuditEventResponse, AuditListResp
 from whatsapp_integrations.observability import logger, metrics, tracer
 from whatsapp_integrations.services import default_services
 from whatsapp_integrations.settings import get_settings
-from whatsapp_integrations.usecases.list_audit_events import list_audit_events
+from whatsapp_integrations.usecases.list_audit_events import AuditPage, list_audit_events, list_tenant_audit_events
 
 settings = get_settings()
 app = build_api(settings)
@@ -34,6 +34,28 @@ def list_audit(
     page = list_audit_events(
         caller(app, settings), integration_id, default_services(), before_id=before_id, limit=limit
     )
+    return audit_list(page)
+
+
+@app.get(
+    f"{INTEGRATIONS_PATH}/audit",
+    summary="The tenant's audit trail, newest first: every integration's, deleted ones included",
+    tags=["integrations"],
+    responses=openapi_problem_responses(400, 403, 503),
+)
+def list_tenant_audit(
+    integration_id: Annotated[UUID | None, Query(description="Only this integration's (it may be deleted)")] = None,
+    limit: Annotated[int, Query(ge=1, le=100, description="Page size")] = 20,
+    cursor: Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")] = None,
+) -> AuditListResponse:
+    before_id = decode_audit_cursor(cursor) if cursor is not None else None
+    page = list_tenant_audit_events(
+        caller(app, settings), default_services(), integration_id=integration_id, before_id=before_id, limit=limit
+    )
+    return audit_list(page)
+
+
+def audit_list(page: AuditPage) -> AuditListResponse:
     return AuditListResponse(
         items=[AuditEventResponse.of(event) for event in page.items],
         next_cursor=encode_audit_cursor(page.next_before_id) if page.next_before_id else None,

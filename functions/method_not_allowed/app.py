@@ -17,6 +17,7 @@ from whatsapp_integrations.observability import logger
 ROUTES: dict[str, tuple[str, ...]] = {
     "/integrations/whatsapp": ("GET", "POST"),
     "/integrations/whatsapp/validate": ("POST",),
+    "/integrations/whatsapp/audit": ("GET",),
     "/integrations/whatsapp/{integration_id}": ("GET", "PUT", "DELETE"),
     "/integrations/whatsapp/{integration_id}/audit": ("GET",),
     "/integrations/whatsapp/{integration_id}/connect": ("POST",),

@@ -23,6 +23,7 @@ DEMO = {
 # Fast retries and a short Evolution timeout keep the fault-injection tests quick.
 E2E_ENVIRONMENT = {
     "META_CALLS_PER_MINUTE": "1000",
+    "TENANT_REQUESTS_PER_MINUTE": "5000",
     "EVOLUTION_TIMEOUT_SECONDS": "1.5",
     "PROVISIONING_RETRY_BASE_SECONDS": "1",
     "PROVISIONING_RETRY_MAX_SECONDS": "2",
@@ -90,7 +91,7 @@ def _free_demo_numbers(stack: LocalStack) -> None:
 
     import pg8000.native
 
-    parts = urlsplit(stack.database_url)
+    parts = urlsplit(stack.owner_database_url)
     connection = pg8000.native.Connection(
         user=parts.username or "postgres",
         host=parts.hostname,

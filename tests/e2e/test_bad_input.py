@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import httpx
+import jwt
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from local import graph_simulator as sim
+from local.stack import LocalStack
 from tests.e2e.conftest import Api
 
 DEMO = {
@@ -28,7 +31,15 @@ DEMO = {
             400,
             "invalid_request",
         ),
-        (b"name=x", "application/x-www-form-urlencoded", 400, "invalid_request"),
+        (b"name=x", "application/x-www-form-urlencoded", 415, "unsupported_media_type"),
+        (b"--b\r\n\r\nx\r\n--b--", "multipart/form-data", 415, "unsupported_media_type"),
+        (
+            b"--b\r\nContent-Disposition: form-data; name=x\r\n\r\n1\r\n--b--",
+            "multipart/form-data; boundary=b",
+            415,
+            "unsupported_media_type",
+        ),
+        (b"[" * 5000 + b"]" * 5000, "application/json", 400, "malformed_json"),
         (b"hello", "text/plain", 415, "unsupported_media_type"),
         (b'{"name": "' + b"x" * 40_000 + b'"}', "application/json", 413, "body_too_large"),
         (b"\xff\xfe\x00garbage", "application/json", 400, "malformed_json"),
@@ -138,3 +149,56 @@ def test_arbitrary_json_never_gets_a_500(tenant_a: Api, body: object) -> None:
         if answer.status_code >= 400:
             assert answer.headers["content-type"] == "application/problem+json"
             assert answer.json()["code"]
+
+
+@pytest.mark.parametrize("path", ["/integrations/whatsapp", "/integrations/whatsapp/validate"])
+@pytest.mark.parametrize(
+    "content_type", ["multipart/form-data", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded"]
+)
+def test_only_json_bodies_are_taken(tenant_a: Api, path: str, content_type: str) -> None:
+    # Given a well-formed form body (with or without a boundary)
+    answer = tenant_a.post(path, content=b"--x\r\n\r\nname=Main\r\n--x--", headers={"Content-Type": content_type})
+    # Then it is refused as a media type this API does not take, before anything reads it
+    assert (answer.status_code, answer.json()["code"]) == (415, "unsupported_media_type")
+
+
+def test_a_put_takes_only_json_too(tenant_a: Api) -> None:
+    created = tenant_a.post("/integrations/whatsapp", json=DEMO).json()
+    answer = tenant_a.put(
+        f"/integrations/whatsapp/{created['id']}",
+        content=b"name=x",
+        headers={"Content-Type": "multipart/form-data", "If-Match": '"1"'},
+    )
+    assert (answer.status_code, answer.json()["code"]) == (415, "unsupported_media_type")
+
+
+def test_a_nul_in_a_field_is_refused_before_meta_or_kms_is_called(tenant_a: Api, stack: LocalStack) -> None:
+    # Given a create whose name holds a NUL (PostgreSQL could not store it)
+    graph = stack.graph_simulator
+    assert graph is not None
+    graph.reset_calls()
+    answer = tenant_a.post("/integrations/whatsapp", json={**DEMO, "name": "Main\u0000line"})
+    # Then it is a 400 naming the field, and Meta was never asked
+    assert answer.status_code == 400 and answer.json()["errors"][0]["field"] == "name"
+    assert graph.calls == []
+    assert (
+        tenant_a.post("/integrations/whatsapp/validate", json={**DEMO, "access_token": "EAA\u0000x" * 5}).status_code
+        == 400
+    )
+
+
+@pytest.mark.parametrize("wamid", ["wamid.%00x", "w" * 257])
+def test_a_bad_message_id_in_the_path_is_400(tenant_a: Api, wamid: str) -> None:
+    created = tenant_a.post("/integrations/whatsapp", json=DEMO).json()
+    answer = tenant_a.get(f"/integrations/whatsapp/{created['id']}/messages/{wamid}")
+    assert answer.status_code == 400 and answer.json()["errors"][0]["field"] == "path.wamid"
+
+
+@pytest.mark.parametrize("claim", [["tenant-a", "tenant-b"], "", "  ", "x" * 201, "tenant a"])
+def test_a_tenant_claim_that_is_not_one_plain_id_is_403(stack: LocalStack, claim: object) -> None:
+    # Given a valid token whose tenant claim is a list, empty, too long or not a string
+    claims = jwt.decode(stack.tokens.issue("placeholder"), options={"verify_signature": False})
+    forged = stack.tokens.sign({**claims, "tenant_id": claim})
+    # When it calls the API, then it is refused as carrying no usable tenant
+    answer = httpx.get(f"{stack.api_url}/integrations/whatsapp", headers={"Authorization": f"Bearer {forged}"})
+    assert (answer.status_code, answer.json()["code"]) == (403, "tenant_claim_missing")

@@ -446,3 +446,39 @@ def test_hostile_payloads_never_get_a_500(
         code, answer = post(webhook_function, body)
         assert code in (200, 400, 401), answer
     assert post(webhook_function, None, raw=raw)[0] in (200, 400, 401)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"keyId": "w" * 257, "status": "DELIVERED"},
+        {"keyId": "wamid.\x00x", "status": "DELIVERED"},
+        {"keyId": ["wamid.A"], "status": "DELIVERED"},
+        {"keyId": {"id": "wamid.A"}, "status": "DELIVERED"},
+        {"keyId": 12345, "status": "DELIVERED"},
+        {"keyId": "wamid.A", "status": ["READ"]},
+        {"key": {"id": "x" * 300}, "status": "READ"},
+    ],
+    ids=[
+        "wamid too long",
+        "wamid with NUL",
+        "keyId list",
+        "keyId object",
+        "keyId number",
+        "status list",
+        "key.id long",
+    ],
+)
+def test_a_malformed_field_of_one_event_ignores_that_event_with_200(
+    webhook_function: ModuleType, connected: UUID, services: Services, data: dict[str, Any]
+) -> None:
+    # Given a status event whose message id or status is unusable
+    # When it arrives, then it is answered 200 (Evolution must not retry it for 25 minutes) and nothing is stored
+    code, body = post(webhook_function, envelope(connected, "messages.update", data))
+    assert (code, body["result"]) == (200, "ignored")
+    stored = services.database.autocommit(
+        lambda session: session.fetch_one(
+            "SELECT count(*) AS n FROM whatsapp_message_statuses WHERE integration_id = :id", id=connected
+        )
+    )
+    assert stored is not None and stored["n"] == 0

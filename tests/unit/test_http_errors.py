@@ -24,6 +24,13 @@ def load_function(folder: str) -> ModuleType:
     return module
 
 
+@pytest.fixture(autouse=True)
+def _quota_without_a_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tenant request quota lives in PostgreSQL (tests/integration/test_request_quota.py); here it admits all."""
+    admit_all = lambda caller, services: None  # noqa: E731
+    monkeypatch.setattr("whatsapp_integrations.usecases.request_quota.take_request_quota", admit_all)
+
+
 @pytest.fixture(scope="module")
 def create_function() -> ModuleType:
     return load_function("create_integration")

@@ -64,6 +64,7 @@ class Settings(BaseModel):
 
     tenant_claim: str = Field(default="tenant_id", min_length=1)
     meta_calls_per_minute: Annotated[int, Field(ge=1, le=10_000)] = 30
+    tenant_requests_per_minute: Annotated[int, Field(ge=1, le=100_000)] = 120
     max_request_body_bytes: Annotated[int, Field(ge=1024, le=1_048_576)] = 16_384
     aws_region: str = "us-east-1"
 

@@ -28,12 +28,14 @@ def record(session: Session, *, tenant_id: str, integration_id: UUID, origin: Or
 
 
 def list_page(
-    session: Session, tenant_id: str, integration_id: UUID, *, before_id: int | None, limit: int
+    session: Session, tenant_id: str, integration_id: UUID | None, *, before_id: int | None, limit: int
 ) -> list[AuditEvent]:
+    """Newest first; one integration's (deleted ones included), or the whole tenant's when `integration_id` is None."""
     rows = session.fetch(
         """SELECT id, integration_id, actor, action, request_id, source_ip, user_agent, changed_fields, details,
                   occurred_at
-           FROM audit_events WHERE tenant_id = :tenant_id AND integration_id = :integration_id
+           FROM audit_events WHERE tenant_id = :tenant_id
+             AND (CAST(:integration_id AS uuid) IS NULL OR integration_id = :integration_id)
              AND (CAST(:before_id AS bigint) IS NULL OR id < :before_id)
            ORDER BY id DESC LIMIT :limit""",
         tenant_id=tenant_id,

@@ -10,10 +10,21 @@ from whatsapp_integrations.adapters.database import Database, Session
 _ADVISORY_LOCK_KEY = 7_120_443_901
 
 
+RUNTIME_GRANTS = "runtime_grants.sql"
+
+
 def migration_files() -> list[tuple[str, str]]:
+    """The numbered migrations, in order."""
     folder = resources.files("whatsapp_integrations") / "migrations"
-    files = sorted((entry for entry in folder.iterdir() if entry.name.endswith(".sql")), key=lambda entry: entry.name)
+    files = sorted(
+        (entry for entry in folder.iterdir() if entry.name.endswith(".sql") and entry.name[:4].isdigit()),
+        key=lambda entry: entry.name,
+    )
     return [(entry.name.removesuffix(".sql"), entry.read_text(encoding="utf-8")) for entry in files]
+
+
+def runtime_grants() -> str:
+    return (resources.files("whatsapp_integrations") / "migrations" / RUNTIME_GRANTS).read_text(encoding="utf-8")
 
 
 def apply_migrations(database: Database) -> list[str]:
@@ -36,4 +47,5 @@ def _apply_all(session: Session) -> list[str]:
         session.execute_script(sql)
         session.execute("INSERT INTO schema_migrations (version) VALUES (:version)", version=version)
         applied.append(version)
+    session.execute_script(runtime_grants())
     return applied

@@ -11,9 +11,18 @@ WINDOW = timedelta(minutes=1)
 
 
 def take(
-    session: Session, *, tenant_id: str, bucket: str, limit: int, now: datetime, window: timedelta = WINDOW
+    session: Session,
+    *,
+    tenant_id: str,
+    bucket: str,
+    limit: int,
+    now: datetime,
+    window: timedelta = WINDOW,
+    what: str = "calls that reach Meta",
+    per: str = "a minute per account",
 ) -> None:
-    """Count one call in the current window; raise RateLimited once the window is full."""
+    """Count one call in the current window; raise RateLimited (saying `what` is limited `per` what) once the window
+    is full."""
     epoch = datetime(2000, 1, 1, tzinfo=now.tzinfo)
     window_start = now - (now - epoch) % window
     row = session.fetch_one(
@@ -35,4 +44,4 @@ def take(
     assert row is not None
     if row["calls"] > limit:
         retry_after = int((window_start + window - now).total_seconds()) + 1
-        raise RateLimited(limit, retry_after)
+        raise RateLimited(limit, retry_after, what, per)

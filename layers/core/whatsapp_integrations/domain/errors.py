@@ -166,10 +166,14 @@ class MetaUnavailable(DomainError):
 class RateLimited(DomainError):
     code = "rate_limited"
 
-    def __init__(self, limit: int, retry_after_seconds: int) -> None:
-        super().__init__(
-            f"Too many calls that reach Meta: at most {limit} a minute per account. Retry in {retry_after_seconds} s."
-        )
+    def __init__(
+        self,
+        limit: int,
+        retry_after_seconds: int,
+        what: str = "calls that reach Meta",
+        per: str = "a minute per account",
+    ) -> None:
+        super().__init__(f"Too many {what}: at most {limit} {per}. Retry in {retry_after_seconds} s.")
         self.retry_after_seconds = retry_after_seconds
 
 

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+import re
+import threading
+from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -63,6 +68,22 @@ class IntegrationsResolver(APIGatewayHttpResolver):
     def __init__(self, max_body_bytes: int) -> None:
         super().__init__(enable_validation=True)
         self._max_body_bytes = max_body_bytes
+        self._invocation = threading.local()
+
+    # Powertools keeps the current event in a class attribute: right for Lambda (one invocation per process),
+    # wrong wherever invocations share a process (the local stack's execution environments run as threads).
+    # Kept per thread, each invocation only ever sees its own event and claims.
+    @property  # type: ignore[override]
+    def current_event(self) -> APIGatewayProxyEventV2:
+        return self._invocation.event  # type: ignore[no-any-return]
+
+    @current_event.setter
+    def current_event(self, event: APIGatewayProxyEventV2) -> None:
+        self._invocation.event = event
+
+    def _to_proxy_event(self, event: dict) -> APIGatewayProxyEventV2:  # type: ignore[type-arg]
+        self.current_event = APIGatewayProxyEventV2(event)
+        return self.current_event
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         refusal = self._refusal(event)
@@ -97,20 +118,61 @@ class IntegrationsResolver(APIGatewayHttpResolver):
                 return 400, "malformed_json", "Malformed JSON", "The body is not UTF-8 encoded JSON."
         if size > self._max_body_bytes:
             return 413, "body_too_large", "Body too large", f"The body must be at most {self._max_body_bytes} bytes."
+        if size and not _is_json(_header(event, "content-type")):
+            return (
+                415,
+                "unsupported_media_type",
+                "Unsupported media type",
+                "Send the body as JSON with Content-Type: application/json.",
+            )
         return None
+
+
+def _header(event: Mapping[str, Any], name: str) -> str:
+    headers = event.get("headers") or {}
+    return str(next((value for key, value in headers.items() if key.lower() == name), ""))
+
+
+def _is_json(content_type: str) -> bool:
+    """application/json or a +json type, with or without parameters; nothing else is parsed (multipart, forms)."""
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json"))
 
 
 def build_api(settings: Settings, *, max_body_bytes: int | None = None) -> IntegrationsResolver:
     app = IntegrationsResolver(max_body_bytes or settings.max_request_body_bytes)
     _register_error_handlers(app)
+    app.use(middlewares=[_tenant_request_quota(settings)])
     return app
+
+
+def _tenant_request_quota(settings: Settings) -> Callable[[APIGatewayHttpResolver, NextMiddleware], Response[Any]]:
+    """Every request of a tenant that may change something counts against its quota, before it runs."""
+
+    def middleware(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
+        authorizer = app.current_event.request_context.authorizer
+        if app.current_event.request_context.http.method not in _READS and authorizer.jwt_claim:
+            from whatsapp_integrations.services import default_services
+            from whatsapp_integrations.usecases.request_quota import take_request_quota
+
+            take_request_quota(caller(app, settings), default_services())
+        return next_middleware(app)
+
+    return middleware
+
+
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+# API Gateway hands a list claim over as "[a b]": only a plain, non-empty id is a tenant.
+_TENANT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@|+-]{0,199}")
 
 
 def caller(app: APIGatewayHttpResolver, settings: Settings) -> Caller:
     """The tenant comes only from the verified JWT claims, never from the request body or path."""
     claims = app.current_event.request_context.authorizer.jwt_claim or {}
     tenant_id = claims.get(settings.tenant_claim)
-    if not isinstance(tenant_id, str) or not tenant_id.strip():
+    if not isinstance(tenant_id, str) or not _TENANT_ID.fullmatch(tenant_id):
         raise MissingTenantClaim()
     actor = claims.get("sub")
     origin = request_origin(app)
@@ -143,6 +205,21 @@ def if_match_version(app: APIGatewayHttpResolver, *, required: bool) -> int | No
 
 class InvalidIfMatch(Exception):
     pass
+
+
+class InvalidPathParameter(Exception):
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
+        self.message = message
+
+
+def message_id(raw: str) -> str:
+    """A wamid from its path segment (still URL-encoded: Meta's wamids are base64, with + / =)."""
+    wamid = unquote(raw)
+    if not 1 <= len(wamid) <= 256 or "\x00" in wamid:
+        raise InvalidPathParameter("wamid", "A WhatsApp message id has 1 to 256 characters and no NUL.")
+    return wamid
 
 
 def etag(version: int) -> str:
@@ -229,14 +306,32 @@ def _register_error_handlers(app: APIGatewayHttpResolver) -> None:
             request_id=request_id(),
         )
 
+    @app.exception_handler(InvalidPathParameter)
+    def invalid_path(error: InvalidPathParameter) -> Response[Any]:
+        return problem_response(
+            400,
+            "invalid_request",
+            "Invalid request",
+            f"The request does not match the API: path.{error.name}: {error.message}",
+            request_id=request_id(),
+            errors=[ProblemItem(field=f"path.{error.name}", code="invalid_path_parameter", message=error.message)],
+        )
+
     @app.exception_handler(MissingTenantClaim)
     def missing_tenant(_: MissingTenantClaim) -> Response[Any]:
         return problem_response(
             403,
             "tenant_claim_missing",
             "No tenant",
-            "The access token carries no tenant claim.",
+            "The access token carries no usable tenant claim: it must be one non-empty id (letters, digits and "
+            "._:@|+- , at most 200 characters), not a list.",
             request_id=request_id(),
+        )
+
+    @app.exception_handler(RecursionError)
+    def nested_too_deep(_: RecursionError) -> Response[Any]:
+        return problem_response(
+            400, "malformed_json", "Malformed JSON", "The body is nested too deeply.", request_id=request_id()
         )
 
     @app.exception_handler([ClientError, BotoCoreError, GetParameterError])

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -34,9 +35,33 @@ from whatsapp_integrations.domain.message_status import MessageFailure, MessageR
 from whatsapp_integrations.domain.meta_errors import UNEXPLAINED_FAILURE, advise
 from whatsapp_integrations.domain.provisioning import IntegrationError
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-MetaId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-WriteOnlySecret = Annotated[SecretStr, Field(min_length=1, max_length=4096, json_schema_extra={"writeOnly": True})]
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+def _no_nul_secret(value: SecretStr) -> SecretStr:
+    _no_nul(value.get_secret_value())
+    return value
+
+
+NoNul = AfterValidator(_no_nul)
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), NoNul]
+# The API wants 5 to 20 digits; a value that is not is answered 422 by the local checks, with its fix (a phone number
+# typed instead of its ID is the most common mistake), so the pattern is documented rather than enforced as a 400.
+MetaId = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    NoNul,
+    Field(json_schema_extra={"pattern": "^[0-9]{5,20}$"}),
+]
+WriteOnlySecret = Annotated[
+    SecretStr,
+    Field(min_length=1, max_length=4096, json_schema_extra={"writeOnly": True}),
+    AfterValidator(_no_nul_secret),
+]
 
 _STRICT_INPUT = ConfigDict(extra="forbid", str_strip_whitespace=True, hide_input_in_errors=True)
 
@@ -195,9 +220,12 @@ class ValidationResultResponse(BaseModel):
 
 class AuditEventResponse(BaseModel):
     id: int
+    integration_id: UUID
     action: str
-    actor: str
-    request_id: str | None
+    actor: str = Field(description="The JWT subject of the user, or system:<worker> for background work")
+    request_id: str | None = Field(description="The API request (or the request that caused the background work)")
+    source_ip: str | None
+    user_agent: str | None
     changed_fields: list[str]
     details: dict[str, Any]
     occurred_at: datetime
@@ -206,9 +234,12 @@ class AuditEventResponse(BaseModel):
     def of(cls, event: AuditEvent) -> AuditEventResponse:
         return cls(
             id=event.id,
+            integration_id=event.integration_id,
             action=event.action,
             actor=event.actor,
             request_id=event.request_id,
+            source_ip=event.source_ip,
+            user_agent=event.user_agent,
             changed_fields=event.changed_fields,
             details=event.details,
             occurred_at=event.occurred_at,
@@ -323,7 +354,7 @@ class TestMessageRequest(BaseModel):
 
     to: Recipient
     template: TemplateInput | None = None
-    text: Annotated[str, StringConstraints(min_length=1, max_length=4096)] | None = Field(
+    text: Annotated[str, StringConstraints(min_length=1, max_length=4096), NoNul] | None = Field(
         default=None, validate_default=True, description="Free text, at most 4096 characters"
     )
 

@@ -28,3 +28,16 @@ def list_audit_events(
     rows = services.database.in_transaction(read)
     items = rows[:limit]
     return AuditPage(items, items[-1].id if len(rows) > limit else None)
+
+
+def list_tenant_audit_events(
+    caller: Caller, services: Services, *, integration_id: UUID | None, before_id: int | None, limit: int
+) -> AuditPage:
+    """The tenant's whole trail, or one integration's, deleted integrations included (their trail outlives them)."""
+    rows = services.database.autocommit(
+        lambda session: audit_log.list_page(
+            session, caller.tenant_id, integration_id, before_id=before_id, limit=limit + 1
+        )
+    )
+    items = rows[:limit]
+    return AuditPage(items, items[-1].id if len(rows) > limit else None)

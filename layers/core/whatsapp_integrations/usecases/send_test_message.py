@@ -70,6 +70,8 @@ def send_test_message(
             limit=services.settings.test_messages_per_hour,
             now=services.clock(),
             window=timedelta(hours=1),
+            what="test messages",
+            per="an hour per integration",
         )
     )
     result = _send(integration, message, services)
