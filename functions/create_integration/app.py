@@ -7,7 +7,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from whatsapp_integrations.http.api import build_api, caller
-from whatsapp_integrations.http.problems import openapi_problem_responses
+from whatsapp_integrations.http.api_description import responses, success
 from whatsapp_integrations.http.routes import INTEGRATIONS_PATH, integration_response
 from whatsapp_integrations.http.schemas import CreateIntegrationRequest, IntegrationResponse
 from whatsapp_integrations.observability import logger, metrics, tracer
@@ -23,10 +23,11 @@ app = build_api(settings)
     INTEGRATIONS_PATH,
     summary="Validate credentials live against Meta, then store the integration",
     tags=["integrations"],
-    responses={
-        201: {"description": "Created; ETag and Location headers are set"},
-        **openapi_problem_responses(400, 403, 409, 413, 415, 422, 429, 503),
-    },
+    operation_id="createIntegration",
+    responses=responses(
+        success(201, "Created", model=IntegrationResponse, headers=("ETag", "Location")),
+        problems=(409, 413, 415, 422, 429),
+    ),
 )
 def create(request: Annotated[CreateIntegrationRequest, Body()]) -> Response[IntegrationResponse]:
     integration = create_integration(caller(app, settings), request.name, request.credentials(), default_services())

@@ -6,8 +6,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from whatsapp_integrations.http.api import build_api, caller, if_match_version
-from whatsapp_integrations.http.problems import openapi_problem_responses
-from whatsapp_integrations.http.routes import INTEGRATIONS_PATH, status_response
+from whatsapp_integrations.http.api_description import responses, success
+from whatsapp_integrations.http.routes import INTEGRATIONS_PATH, OptionalIfMatch, status_response
 from whatsapp_integrations.http.schemas import ConnectionStatusResponse
 from whatsapp_integrations.observability import logger, metrics, tracer
 from whatsapp_integrations.services import default_services
@@ -23,15 +23,21 @@ app = build_api(settings)
     f"{INTEGRATIONS_PATH}/<integration_id>",
     summary="Remove an integration (If-Match optional): 204 at once, or 202 while its Evolution instance is removed",
     tags=["integrations"],
-    responses={
-        202: {"description": "Deprovisioning first; the integration disappears when it is done"},
-        204: {"description": "Deleted"},
-        **openapi_problem_responses(400, 403, 404, 409, 412, 503),
-    },
+    operation_id="deleteIntegration",
+    responses=responses(
+        success(
+            202,
+            "Deprovisioning first; the integration disappears when it is done",
+            model=ConnectionStatusResponse,
+            headers=("ETag", "Location"),
+        ),
+        success(204, "Deleted"),
+        problems=(404, 409, 412, 429),
+    ),
 )
-def delete(integration_id: UUID) -> Response[ConnectionStatusResponse | None]:
+def delete(integration_id: UUID, if_match: OptionalIfMatch = None) -> Response[ConnectionStatusResponse | None]:
     requested = delete_integration(
-        caller(app, settings), integration_id, if_match_version(app, required=False), default_services()
+        caller(app, settings), integration_id, if_match_version(if_match, required=False), default_services()
     )
     if requested is None:
         return Response(status_code=204)

@@ -7,7 +7,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from whatsapp_integrations.http.api import build_api, caller
-from whatsapp_integrations.http.problems import openapi_problem_responses
+from whatsapp_integrations.http.api_description import responses, success
 from whatsapp_integrations.http.routes import INTEGRATIONS_PATH
 from whatsapp_integrations.http.schemas import DiagnosisResponse
 from whatsapp_integrations.observability import logger, metrics, tracer
@@ -24,7 +24,8 @@ app = build_api(settings)
     f"{INTEGRATIONS_PATH}/<integration_id>/diagnostics",
     summary="Check the token, the number, the webhook wiring, the Evolution instance and the traffic now",
     tags=["diagnostics"],
-    responses=openapi_problem_responses(400, 403, 404, 429, 503),
+    operation_id="diagnoseIntegration",
+    responses=responses(success(200, "Every check with its result", model=DiagnosisResponse), problems=(404, 429)),
 )
 def diagnostics(integration_id: UUID) -> DiagnosisResponse:
     return DiagnosisResponse.of(diagnose_integration(caller(app, settings), integration_id, default_services()))

@@ -6,7 +6,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from whatsapp_integrations.http.api import build_api, caller
-from whatsapp_integrations.http.problems import openapi_problem_responses
+from whatsapp_integrations.http.api_description import responses, success
 from whatsapp_integrations.http.routes import INTEGRATIONS_PATH, status_response
 from whatsapp_integrations.http.schemas import ConnectionStatusResponse
 from whatsapp_integrations.observability import logger, metrics, tracer
@@ -23,10 +23,14 @@ app = build_api(settings)
     f"{INTEGRATIONS_PATH}/<integration_id>/disconnect",
     summary="Deprovision in the background (202), keeping the integration and its history; nothing to do: 200",
     tags=["connection"],
-    responses={
-        202: {"description": "Accepted; watch GET .../status"},
-        **openapi_problem_responses(400, 403, 404, 409, 503),
-    },
+    operation_id="disconnectIntegration",
+    responses=responses(
+        success(202, "Accepted; watch GET .../status", model=ConnectionStatusResponse, headers=("ETag", "Location")),
+        success(
+            200, "Nothing to do: the status as it is", model=ConnectionStatusResponse, headers=("ETag", "Location")
+        ),
+        problems=(404, 409, 429),
+    ),
 )
 def disconnect(integration_id: UUID) -> Response[ConnectionStatusResponse]:
     requested = request_disconnect(caller(app, settings), integration_id, default_services())

@@ -6,10 +6,10 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from whatsapp_integrations.http.api import build_api, caller
-from whatsapp_integrations.http.problems import openapi_problem_responses
+from whatsapp_integrations.http.api_description import responses, success
 from whatsapp_integrations.http.routes import (
     INTEGRATIONS_PATH,
-    NOT_MODIFIED,
+    IfNoneMatch,
     conditional,
     integration_response,
 )
@@ -27,11 +27,16 @@ app = build_api(settings)
     f"{INTEGRATIONS_PATH}/<integration_id>",
     summary="One integration; the ETag header carries its version (send it in If-None-Match for a 304)",
     tags=["integrations"],
-    responses={304: NOT_MODIFIED, **openapi_problem_responses(400, 403, 404, 503)},
+    operation_id="getIntegration",
+    responses=responses(
+        success(200, "The integration", model=IntegrationResponse, headers=("ETag",)),
+        success(304, "Not modified: the ETag sent in If-None-Match is still current", headers=("ETag",)),
+        problems=(404,),
+    ),
 )
-def get_one(integration_id: UUID) -> Response[IntegrationResponse | None]:
+def get_one(integration_id: UUID, if_none_match: IfNoneMatch = None) -> Response[IntegrationResponse | None]:
     integration = get_integration(caller(app, settings), integration_id, default_services())
-    return conditional(app, integration_response(integration))
+    return conditional(if_none_match, integration_response(integration))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)

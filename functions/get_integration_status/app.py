@@ -7,8 +7,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from whatsapp_integrations.http.api import build_api, caller
-from whatsapp_integrations.http.problems import openapi_problem_responses
-from whatsapp_integrations.http.routes import INTEGRATIONS_PATH, NOT_MODIFIED, conditional, status_response
+from whatsapp_integrations.http.api_description import responses, success
+from whatsapp_integrations.http.routes import INTEGRATIONS_PATH, IfNoneMatch, conditional, status_response
 from whatsapp_integrations.http.schemas import ConnectionStatusResponse
 from whatsapp_integrations.observability import logger, metrics, tracer
 from whatsapp_integrations.services import default_services
@@ -26,17 +26,23 @@ app = build_api(settings)
         "each side's webhooks last arrived; a weak ETag of the body (send it in If-None-Match for a 304)"
     ),
     tags=["connection"],
-    responses={304: NOT_MODIFIED, **openapi_problem_responses(400, 403, 404, 503)},
+    operation_id="getIntegrationStatus",
+    responses=responses(
+        success(200, "The connection status", model=ConnectionStatusResponse, headers=("ETag", "Location")),
+        success(304, "Not modified: the ETag sent in If-None-Match is still current", headers=("ETag",)),
+        problems=(404,),
+    ),
 )
 def get_status(
     integration_id: UUID,
     history: Annotated[int, Query(ge=0, le=50, description="How many recent transitions to include")] = 10,
+    if_none_match: IfNoneMatch = None,
 ) -> Response[ConnectionStatusResponse | None]:
     status = get_connection_status(caller(app, settings), integration_id, default_services(), history=history)
     answer = status_response(
         status.integration, status.history, accepted=False, body_etag=True, activity=status.activity
     )
-    return conditional(app, answer)
+    return conditional(if_none_match, answer)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)

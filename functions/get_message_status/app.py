@@ -1,11 +1,12 @@
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
+from aws_lambda_powertools.event_handler.openapi.params import Path as PathParameter
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from whatsapp_integrations.http.api import build_api, caller, message_id
-from whatsapp_integrations.http.problems import openapi_problem_responses
+from whatsapp_integrations.http.api_description import responses, success
 from whatsapp_integrations.http.routes import INTEGRATIONS_PATH
 from whatsapp_integrations.http.schemas import MessageStatusResponse
 from whatsapp_integrations.observability import logger, metrics, tracer
@@ -21,9 +22,19 @@ app = build_api(settings)
     f"{INTEGRATIONS_PATH}/<integration_id>/messages/<wamid>",
     summary="A sent message's current status and the history of its statuses",
     tags=["messages"],
-    responses=openapi_problem_responses(400, 403, 404, 503),
+    operation_id="getMessageStatus",
+    responses=responses(success(200, "The message's statuses so far", model=MessageStatusResponse), problems=(404,)),
 )
-def get_message(integration_id: UUID, wamid: str) -> MessageStatusResponse:
+def get_message(
+    integration_id: UUID,
+    wamid: Annotated[
+        str,
+        PathParameter(
+            description="Meta's message id, e.g. wamid.HBgL... (URL-encoded)",
+            json_schema_extra={"minLength": 1, "maxLength": 256, "pattern": "^[^\\u0000]+$"},
+        ),
+    ],
+) -> MessageStatusResponse:
     record = get_message_status(caller(app, settings), integration_id, message_id(wamid), default_services())
     return MessageStatusResponse.of(record)
 

@@ -6,9 +6,9 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from whatsapp_integrations.http.api import build_api, caller
+from whatsapp_integrations.http.api_description import responses, success
 from whatsapp_integrations.http.cursors import decode_audit_cursor, encode_audit_cursor
-from whatsapp_integrations.http.problems import openapi_problem_responses
-from whatsapp_integrations.http.routes import INTEGRATIONS_PATH
+from whatsapp_integrations.http.routes import INTEGRATIONS_PATH, CursorQuery, PageSize
 from whatsapp_integrations.http.schemas import AuditEventResponse, AuditListResponse
 from whatsapp_integrations.observability import logger, metrics, tracer
 from whatsapp_integrations.services import default_services
@@ -23,12 +23,13 @@ app = build_api(settings)
     f"{INTEGRATIONS_PATH}/<integration_id>/audit",
     summary="The integration's audit trail, newest first",
     tags=["integrations"],
-    responses=openapi_problem_responses(400, 403, 404, 503),
+    operation_id="listIntegrationAudit",
+    responses=responses(success(200, "A page of the audit trail", model=AuditListResponse), problems=(404,)),
 )
 def list_audit(
     integration_id: UUID,
-    limit: Annotated[int, Query(ge=1, le=100, description="Page size")] = 20,
-    cursor: Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")] = None,
+    limit: PageSize = 20,
+    cursor: CursorQuery = None,
 ) -> AuditListResponse:
     before_id = decode_audit_cursor(cursor) if cursor is not None else None
     page = list_audit_events(
@@ -41,12 +42,13 @@ def list_audit(
     f"{INTEGRATIONS_PATH}/audit",
     summary="The tenant's audit trail, newest first: every integration's, deleted ones included",
     tags=["integrations"],
-    responses=openapi_problem_responses(400, 403, 503),
+    operation_id="listTenantAudit",
+    responses=responses(success(200, "A page of the audit trail", model=AuditListResponse)),
 )
 def list_tenant_audit(
     integration_id: Annotated[UUID | None, Query(description="Only this integration's (it may be deleted)")] = None,
-    limit: Annotated[int, Query(ge=1, le=100, description="Page size")] = 20,
-    cursor: Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")] = None,
+    limit: PageSize = 20,
+    cursor: CursorQuery = None,
 ) -> AuditListResponse:
     before_id = decode_audit_cursor(cursor) if cursor is not None else None
     page = list_tenant_audit_events(

@@ -6,9 +6,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from whatsapp_integrations.domain.lifecycle import IntegrationStatus
 from whatsapp_integrations.http.api import build_api, caller
+from whatsapp_integrations.http.api_description import responses, success
 from whatsapp_integrations.http.cursors import decode_integration_cursor, encode_integration_cursor
-from whatsapp_integrations.http.problems import openapi_problem_responses
-from whatsapp_integrations.http.routes import INTEGRATIONS_PATH
+from whatsapp_integrations.http.routes import INTEGRATIONS_PATH, CursorQuery, PageSize
 from whatsapp_integrations.http.schemas import IntegrationListResponse, IntegrationResponse
 from whatsapp_integrations.observability import logger, metrics, tracer
 from whatsapp_integrations.services import default_services
@@ -23,11 +23,14 @@ app = build_api(settings)
     INTEGRATIONS_PATH,
     summary="List the caller's integrations, newest first",
     tags=["integrations"],
-    responses=openapi_problem_responses(400, 403, 503),
+    operation_id="listIntegrations",
+    responses=responses(
+        success(200, "A page of the tenant's integrations, newest first", model=IntegrationListResponse)
+    ),
 )
 def list_all(
-    limit: Annotated[int, Query(ge=1, le=100, description="Page size")] = 20,
-    cursor: Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")] = None,
+    limit: PageSize = 20,
+    cursor: CursorQuery = None,
     status: Annotated[IntegrationStatus | None, Query(description="Only integrations in this status")] = None,
 ) -> IntegrationListResponse:
     after = decode_integration_cursor(cursor) if cursor is not None else None

@@ -11,9 +11,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from whatsapp_integrations.domain.errors import IntegrationNotFound
-from whatsapp_integrations.domain.meta_webhook import SIGNATURE_HEADER
 from whatsapp_integrations.http.api import build_api
-from whatsapp_integrations.http.problems import openapi_problem_responses
+from whatsapp_integrations.http.api_description import META_WEBHOOK_BODY, responses, success
+from whatsapp_integrations.http.routes import MetaSignature
 from whatsapp_integrations.http.schemas import MetaWebhookAnswer
 from whatsapp_integrations.observability import logger, metrics, tracer
 from whatsapp_integrations.services import default_services
@@ -38,10 +38,21 @@ def integration_of(integration_id: str) -> UUID:
     META_WEBHOOK_PATH,
     summary="Meta's verification handshake: the challenge, when Meta presents this integration's verify token",
     tags=["webhooks"],
-    responses={
-        200: {"description": "The challenge, as plain text", "content": {"text/plain": {"schema": {"type": "string"}}}},
-        **openapi_problem_responses(403, 404, 503),
-    },
+    operation_id="answerMetaHandshake",
+    responses=responses(
+        {
+            200: {
+                "description": "The challenge, as plain text",
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            }
+        },
+        problems=(403, 404),
+        authorized=False,
+        described={
+            403: "hub.mode is not subscribe, or hub.verify_token is not this integration's",
+            404: "No such integration",
+        },
+    ),
 )
 def handshake(
     integration_id: str,
@@ -57,15 +68,27 @@ def handshake(
     META_WEBHOOK_PATH,
     summary="Meta's webhook for this integration: checked with X-Hub-Signature-256, split, queued for Evolution",
     tags=["webhooks"],
-    responses=openapi_problem_responses(400, 401, 404, 413, 503),
+    operation_id="receiveMetaWebhook",
+    openapi_extensions=META_WEBHOOK_BODY,
+    responses=responses(
+        success(
+            200, "Verified; how many changes were queued for Evolution and how many dropped", model=MetaWebhookAnswer
+        ),
+        problems=(401, 404, 413, 415),
+        authorized=False,
+        described={
+            401: "X-Hub-Signature-256 is missing, or not the signature of this body with the integration's app secret",
+            404: "No such integration",
+        },
+    ),
 )
-def receive(integration_id: str) -> MetaWebhookAnswer:
+def receive(integration_id: str, x_hub_signature_256: MetaSignature = None) -> MetaWebhookAnswer:
     event = app.current_event
     raw = base64.b64decode(event.body or "") if event.is_base64_encoded else (event.body or "").encode()
     relayed = receive_meta_webhook(
         integration_of(integration_id),
         raw,
-        event.headers.get(SIGNATURE_HEADER),
+        x_hub_signature_256,
         default_services(),
         correlation_id=event.request_context.request_id,
     )

@@ -8,7 +8,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from whatsapp_integrations.http.api import build_api, caller
-from whatsapp_integrations.http.problems import openapi_problem_responses
+from whatsapp_integrations.http.api_description import responses, success
 from whatsapp_integrations.http.routes import INTEGRATIONS_PATH, status_response
 from whatsapp_integrations.http.schemas import ConnectionStatusResponse
 from whatsapp_integrations.observability import logger, metrics, tracer
@@ -25,7 +25,11 @@ app = build_api(settings)
     f"{INTEGRATIONS_PATH}/<integration_id>/status/refresh",
     summary="Check Evolution and Meta now, repair what is ours to repair, and answer the status",
     tags=["connection"],
-    responses=openapi_problem_responses(400, 403, 404, 429, 503),
+    operation_id="refreshIntegrationStatus",
+    responses=responses(
+        success(200, "The status after checking", model=ConnectionStatusResponse, headers=("ETag", "Location")),
+        problems=(404, 429),
+    ),
 )
 def refresh(integration_id: UUID) -> Response[ConnectionStatusResponse]:
     status = refresh_connection_status(caller(app, settings), integration_id, default_services())

@@ -7,7 +7,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from whatsapp_integrations.http.api import build_api, caller
-from whatsapp_integrations.http.problems import openapi_problem_responses
+from whatsapp_integrations.http.api_description import responses, success
 from whatsapp_integrations.http.routes import INTEGRATIONS_PATH
 from whatsapp_integrations.http.schemas import DiagnosisResponse
 from whatsapp_integrations.observability import logger, metrics, tracer
@@ -26,7 +26,11 @@ app = build_api(settings)
     f"{INTEGRATIONS_PATH}/<integration_id>/diagnostics/repair",
     summary="Repair the failed checks that are ours to fix (webhook configs, subscriptions, the instance)",
     tags=["diagnostics"],
-    responses=openapi_problem_responses(400, 403, 404, 429, 503),
+    operation_id="repairIntegration",
+    responses=responses(
+        success(200, "The diagnosis after repairing; `repaired` says what each repair did", model=DiagnosisResponse),
+        problems=(404, 409, 429),
+    ),
 )
 def repair(integration_id: UUID) -> DiagnosisResponse:
     return DiagnosisResponse.of(repair_integration(caller(app, settings), integration_id, default_services()))

@@ -10,7 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from whatsapp_integrations.http.api import build_api, caller
-from whatsapp_integrations.http.problems import openapi_problem_responses
+from whatsapp_integrations.http.api_description import responses, success
 from whatsapp_integrations.http.routes import INTEGRATIONS_PATH
 from whatsapp_integrations.http.schemas import TestMessageRequest, TestMessageResponse
 from whatsapp_integrations.observability import logger, metrics, tracer
@@ -27,10 +27,16 @@ app = build_api(settings)
     f"{INTEGRATIONS_PATH}/<integration_id>/test-message",
     summary="Send a test message through the integration; its statuses then show at status_url",
     tags=["messages"],
-    responses={
-        202: {"description": "Sent to Meta; watch status_url for sent, delivered, read or failed"},
-        **openapi_problem_responses(400, 403, 404, 409, 413, 415, 422, 429, 503),
-    },
+    operation_id="sendTestMessage",
+    responses=responses(
+        success(
+            202,
+            "Sent to Meta; watch status_url for sent, delivered, read or failed",
+            model=TestMessageResponse,
+            headers=("Location",),
+        ),
+        problems=(404, 409, 413, 415, 422, 429),
+    ),
 )
 def test_message(integration_id: UUID, request: Annotated[TestMessageRequest, Body()]) -> Response[TestMessageResponse]:
     template = request.template

@@ -7,8 +7,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from whatsapp_integrations.http.api import build_api, caller, if_match_version
-from whatsapp_integrations.http.problems import openapi_problem_responses
-from whatsapp_integrations.http.routes import INTEGRATIONS_PATH, integration_response
+from whatsapp_integrations.http.api_description import responses, success
+from whatsapp_integrations.http.routes import INTEGRATIONS_PATH, IfMatch, integration_response
 from whatsapp_integrations.http.schemas import IntegrationResponse, UpdateIntegrationRequest
 from whatsapp_integrations.observability import logger, metrics, tracer
 from whatsapp_integrations.services import default_services
@@ -24,10 +24,16 @@ app = build_api(settings)
     f"{INTEGRATIONS_PATH}/<integration_id>",
     summary="Change the name and/or credentials (send If-Match); changed credentials are validated again",
     tags=["integrations"],
-    responses=openapi_problem_responses(400, 403, 404, 409, 412, 413, 415, 422, 428, 429, 503),
+    operation_id="updateIntegration",
+    responses=responses(
+        success(200, "Updated; the ETag is the new version", model=IntegrationResponse, headers=("ETag",)),
+        problems=(404, 409, 412, 413, 415, 422, 428, 429),
+    ),
 )
-def update(integration_id: UUID, request: Annotated[UpdateIntegrationRequest, Body()]) -> Response[IntegrationResponse]:
-    expected_version = if_match_version(app, required=True)
+def update(
+    integration_id: UUID, request: Annotated[UpdateIntegrationRequest, Body()], if_match: IfMatch
+) -> Response[IntegrationResponse]:
+    expected_version = if_match_version(if_match, required=True)
     assert expected_version is not None
     updated = update_integration(
         caller(app, settings),

@@ -5,7 +5,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from whatsapp_integrations.http.api import build_api, caller
-from whatsapp_integrations.http.problems import openapi_problem_responses
+from whatsapp_integrations.http.api_description import responses, success
 from whatsapp_integrations.http.routes import INTEGRATIONS_PATH
 from whatsapp_integrations.http.schemas import ValidateCredentialsRequest, ValidationResultResponse
 from whatsapp_integrations.observability import logger, metrics, tracer
@@ -21,7 +21,11 @@ app = build_api(settings)
     f"{INTEGRATIONS_PATH}/validate",
     summary="Dry run for the form: the same live validation as create, storing nothing",
     tags=["integrations"],
-    responses=openapi_problem_responses(400, 403, 413, 415, 422, 429, 503),
+    operation_id="validateCredentials",
+    responses=responses(
+        success(200, "Meta accepted the credentials; what it told about them", model=ValidationResultResponse),
+        problems=(413, 415, 422, 429),
+    ),
 )
 def validate(request: Annotated[ValidateCredentialsRequest, Body()]) -> ValidationResultResponse:
     validated = validate_credentials(caller(app, settings), request.credentials(), default_services())

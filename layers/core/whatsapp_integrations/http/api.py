@@ -191,16 +191,21 @@ def request_origin(app: APIGatewayHttpResolver, actor: str = "anonymous") -> Ori
     return Origin(actor, context.request_id, context.http.source_ip or None, context.http.user_agent or None)
 
 
-def if_match_version(app: APIGatewayHttpResolver, *, required: bool) -> int | None:
-    value = app.current_event.headers.get("if-match") or app.current_event.headers.get("If-Match")
-    if value is None:
+# An entity tag as this API sends it: the version in quotes, strong or weak ("3", W/"3").
+IF_MATCH_PATTERN = r'^(W/)?"([0-9]{1,9})"$'
+
+
+def if_match_version(value: str | None, *, required: bool) -> int | None:
+    """The version an If-Match header names; anything else is the client's mistake (400). An empty header is no
+    condition at all (RFC 9110 has no empty If-Match), as if it were absent."""
+    if value is None or not value.strip():
         if required:
             raise errors.PreconditionRequired()
         return None
-    tag = value.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit() or len(tag) > 9:
+    match = re.fullmatch(IF_MATCH_PATTERN, value.strip())
+    if match is None:
         raise InvalidIfMatch()
-    return int(tag)
+    return int(match.group(2))
 
 
 class InvalidIfMatch(Exception):
@@ -263,6 +268,9 @@ def _register_error_handlers(app: APIGatewayHttpResolver) -> None:
             return problem_response(
                 400, "malformed_json", "Malformed JSON", "The body is not valid JSON.", request_id=request_id()
             )
+        if any(tuple(detail.get("loc", ())) == ("header", "if-match") for detail in details if _missing(detail)):
+            precondition_required: Response[Any] = domain_error(errors.PreconditionRequired())
+            return precondition_required  # RFC 6585: a missing required condition is 428, not 400
         items = [_item_from_pydantic(detail) for detail in details]
         return problem_response(
             400,
@@ -364,6 +372,10 @@ def _internal_error(error: Exception, request_id: str | None) -> Response[Any]:
         "Something went wrong on our side. Retry later, and quote the request_id.",
         request_id=request_id,
     )
+
+
+def _missing(detail: Mapping[str, Any]) -> bool:
+    return detail.get("type") == "missing"
 
 
 def _item_from_pydantic(detail: dict[str, Any]) -> ProblemItem:

@@ -75,24 +75,3 @@ def item_from_validation_problem(problem: ValidationProblem) -> ProblemItem:
         meta_subcode=problem.meta_subcode,
         fbtrace_id=problem.fbtrace_id,
     )
-
-
-def openapi_problem_responses(*statuses: int) -> dict[int, Any]:
-    titles = {
-        400: "The request is malformed (JSON, types, unknown fields, ids, cursors)",
-        401: "No valid JWT (answered by API Gateway)",
-        403: "The token carries no tenant claim",
-        404: "No such integration for this tenant",
-        409: "Conflict: the phone number is already used by a live integration",
-        412: "The If-Match version is stale",
-        413: "The body is larger than allowed",
-        415: "The body is not JSON",
-        422: "Meta refused the credentials; `errors` lists each problem with its fix",
-        428: "If-Match is required",
-        429: "Too many calls reaching Meta for this tenant; see Retry-After",
-        503: "Meta or the database is unavailable; nothing was stored; see Retry-After",
-    }
-    return {
-        status: {"description": titles[status], "content": {PROBLEM_CONTENT_TYPE: {"model": Problem}}}
-        for status in statuses
-    }

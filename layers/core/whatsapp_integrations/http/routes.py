@@ -3,21 +3,64 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from pydantic.json_schema import SkipJsonSchema
 
+from whatsapp_integrations.domain.evolution_instance import WEBHOOK_SECRET_HEADER
 from whatsapp_integrations.domain.integration import Integration, StatusChange, WebhookActivity
-from whatsapp_integrations.http.api import etag
+from whatsapp_integrations.domain.meta_webhook import SIGNATURE_HEADER
+from whatsapp_integrations.http.api import IF_MATCH_PATTERN, etag
 from whatsapp_integrations.http.schemas import ConnectionStatusResponse, IntegrationResponse
 
 INTEGRATIONS_PATH = "/integrations/whatsapp"
-# The OpenAPI entry of a 304 (no body, so no content).
-NOT_MODIFIED: OpenAPIResponse = {
-    "description": "Not modified: the ETag sent in If-None-Match is still current (no body)",
-    "content": {},
-}
+# The conditional request headers, as the routes declare them (API Gateway hands header names over lowercased).
+IfMatch = Annotated[
+    str,
+    Header(
+        description='The ETag of your last read, e.g. "3": the change applies only to that version (412 otherwise)',
+        json_schema_extra={"pattern": IF_MATCH_PATTERN},
+    ),
+]
+OptionalIfMatch = Annotated[
+    str | SkipJsonSchema[None],  # optional, but never null: a header has a value or is absent
+    Header(
+        description='The ETag of your last read, e.g. "3": the removal applies only to that version (412 otherwise)',
+        json_schema_extra={"pattern": IF_MATCH_PATTERN},
+    ),
+]
+# Opaque: only a next_cursor this API returned is accepted (400 invalid_cursor otherwise).
+CursorQuery = Annotated[
+    str | None,
+    Query(
+        max_length=200,
+        description="next_cursor of the previous page",
+        json_schema_extra={"pattern": "^[A-Za-z0-9_-]{1,200}$"},
+    ),
+]
+PageSize = Annotated[int, Query(ge=1, le=100, description="Page size")]
+
+# The webhooks' proofs of origin (their routes have no JWT): checked by the use case on every request.
+WebhookSecret = Annotated[
+    str | SkipJsonSchema[None],
+    Header(
+        alias=WEBHOOK_SECRET_HEADER.lower(),
+        description="The integration's webhook secret, as we configured it on its Evolution instance",
+    ),
+]
+MetaSignature = Annotated[
+    str | SkipJsonSchema[None],
+    Header(
+        alias=SIGNATURE_HEADER,
+        description="sha256=<HMAC-SHA256 of the raw body with the integration's app secret>, as Meta signs",
+    ),
+]
+IfNoneMatch = Annotated[
+    str | SkipJsonSchema[None],
+    Header(description="The ETag of your last read: 304 without a body while it is still current"),
+]
 
 
 def integration_response(integration: Integration, status_code: int = 200) -> Response[IntegrationResponse]:
@@ -71,12 +114,9 @@ def matches_if_none_match(header: str | None, current_etag: str) -> bool:
     return any(tag.strip().removeprefix("W/") == opaque for tag in header.split(","))
 
 
-def conditional(app: APIGatewayHttpResolver, response: Response[Any]) -> Response[Any]:
+def conditional(if_none_match: str | None, response: Response[Any]) -> Response[Any]:
     """304 Not Modified, without a body, when the client's If-None-Match names the answer's ETag."""
-    headers = app.current_event.headers
     current = (response.headers or {}).get("ETag")
-    if isinstance(current, str) and matches_if_none_match(
-        headers.get("if-none-match") or headers.get("If-None-Match"), current
-    ):
+    if isinstance(current, str) and matches_if_none_match(if_none_match, current):
         return Response(status_code=304, headers={"ETag": current})
     return response

@@ -17,6 +17,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from whatsapp_integrations.domain.audit import AuditEvent
 from whatsapp_integrations.domain.credentials import MetaCredentials
@@ -48,7 +49,13 @@ def _no_nul_secret(value: SecretStr) -> SecretStr:
 
 
 NoNul = AfterValidator(_no_nul)
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), NoNul]
+NO_NUL_PATTERN = "^[^\\u0000]*$"  # what NoNul checks, as the API description says it
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=120),
+    NoNul,
+    Field(json_schema_extra={"pattern": NO_NUL_PATTERN}),
+]
 # The API wants 5 to 20 digits; a value that is not is answered 422 by the local checks, with its fix (a phone number
 # typed instead of its ID is the most common mistake), so the pattern is documented rather than enforced as a 400.
 MetaId = Annotated[
@@ -59,7 +66,7 @@ MetaId = Annotated[
 ]
 WriteOnlySecret = Annotated[
     SecretStr,
-    Field(min_length=1, max_length=4096, json_schema_extra={"writeOnly": True}),
+    Field(min_length=1, max_length=4096, json_schema_extra={"writeOnly": True, "pattern": NO_NUL_PATTERN}),
     AfterValidator(_no_nul_secret),
 ]
 
@@ -100,12 +107,13 @@ class CreateIntegrationRequest(CredentialsInput):
 class UpdateIntegrationRequest(BaseModel):
     """Send only what changes. Absent write-only fields keep their value; app_id/app_secret null removes them."""
 
-    model_config = _STRICT_INPUT
+    model_config = ConfigDict(**_STRICT_INPUT, json_schema_extra={"minProperties": 1})
 
-    name: Name | None = None
-    phone_number_id: MetaId | None = None
-    waba_id: MetaId | None = None
-    access_token: WriteOnlySecret | None = None
+    # None is only the default ("not sent"): the schema and the validator refuse an explicit null for these.
+    name: Name | SkipJsonSchema[None] = None
+    phone_number_id: MetaId | SkipJsonSchema[None] = None
+    waba_id: MetaId | SkipJsonSchema[None] = None
+    access_token: WriteOnlySecret | SkipJsonSchema[None] = None
     app_id: MetaId | None = None
     app_secret: WriteOnlySecret | None = None
 
@@ -350,19 +358,38 @@ class TemplateInput(BaseModel):
 class TestMessageRequest(BaseModel):
     """Exactly one of `template` (works any time) and `text` (only within 24 h of the recipient's last message)."""
 
-    model_config = _STRICT_INPUT
+    model_config = ConfigDict(
+        **_STRICT_INPUT, json_schema_extra={"oneOf": [{"required": ["template"]}, {"required": ["text"]}]}
+    )
 
     to: Recipient
-    template: TemplateInput | None = None
-    text: Annotated[str, StringConstraints(min_length=1, max_length=4096), NoNul] | None = Field(
-        default=None, validate_default=True, description="Free text, at most 4096 characters"
+    template: TemplateInput | SkipJsonSchema[None] = None
+    text: Annotated[str, StringConstraints(min_length=1, max_length=4096), NoNul] | SkipJsonSchema[None] = Field(
+        default=None,
+        validate_default=True,
+        description="Free text, at most 4096 characters",
+        json_schema_extra={"pattern": NO_NUL_PATTERN},
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _absent_rather_than_null(cls, data: object) -> object:
+        if isinstance(data, dict) and "text" in data and data["text"] is None:
+            raise ValueError("leave `text` out instead of sending null")
+        return data
+
+    @field_validator("template", mode="before")
+    @classmethod
+    def _template_not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("leave the field out instead of sending null")
+        return value
 
     @field_validator("text")
     @classmethod
     def _one_of_template_and_text(cls, text: str | None, info: ValidationInfo) -> str | None:
-        template = info.data.get("template")
-        if (text is None) == (template is None) and "template" in info.data:
+        # Runs for an absent text too (validate_default), so "neither" is caught here, under `text`.
+        if (text is None) == (info.data.get("template") is None) and "template" in info.data:
             raise ValueError("send exactly one of `template` and `text`")
         return text
 
