@@ -126,7 +126,7 @@ function MessageProgressView({ message }: { message: MessageStatus }) {
           <code>{message.failure.code}</code>: {message.failure.message} {message.failure.fix}
         </p>
       )}
-      {message.pricing && <p className="wi-subtle">{t("test.pricing", { category: message.pricing.category })}</p>}
+      {message.pricing?.category && <p className="wi-subtle">{t("test.pricing", { category: message.pricing.category })}</p>}
     </>
   );
 }
