@@ -59,11 +59,16 @@ describe("the diagnostics panel", () => {
     expect(itemOf("evolution.webhook")).toHaveTextContent(/^✗ Failed: Title of evolution.webhook Detail of evolution.webhook\.\s*Fix: Fix of evolution.webhook\. Repair can fix this\./);
     expect(itemOf("traffic.recent_failures")).toHaveTextContent("Warning: Title of traffic.recent_failures");
     expect(itemOf("traffic.recent_failures")).not.toHaveTextContent("Repair can fix this.");
-    // And each link is resolved against the docs base URL
+    // And each check that did not pass links its section of the docs, resolved against the docs base URL
     expect(screen.getByRole("link", { name: "Troubleshooting: Title of evolution.webhook" })).toHaveAttribute(
       "href",
       "/docs/troubleshooting.md#check-evolution-webhook",
     );
+    expect(screen.getByRole("link", { name: "Troubleshooting: Title of traffic.recent_failures" })).toHaveAttribute(
+      "href",
+      "/docs/troubleshooting.md#check-traffic-recent_failures",
+    );
+    expect(within(itemOf("token.valid")).queryByRole("link")).not.toBeInTheDocument();
     // And Repair is offered, saying how many checks it would repair
     expect(screen.getByRole("button", { name: "Repair" })).toHaveAccessibleDescription(/checks to repair: 1/);
   });

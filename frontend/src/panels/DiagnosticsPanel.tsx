@@ -136,7 +136,7 @@ function CheckItem({ item }: { item: DiagnosticItem }) {
       <strong>
         {t(CHECK_LABELS[item.status].label)}: {item.title}
       </strong>
-      <span className="wi-subtle"> {item.detail}</span>
+      <span className="wi-check-detail"> {item.detail}</span>
       {item.repaired && <span className="wi-repaired">{t("diagnostics.repaired", { what: item.repaired })}</span>}
       {item.status !== "ok" && item.fix && (
         <span className="wi-problem-fix">
@@ -144,9 +144,11 @@ function CheckItem({ item }: { item: DiagnosticItem }) {
           {needsRepair(item) && ` ${t("diagnostics.repairable")}`}
         </span>
       )}
-      <a className="wi-check-link" href={docsLink({ path: item.link })} target="_blank" rel="noreferrer">
-        {t("diagnostics.more", { title: item.title })}
-      </a>
+      {item.status !== "ok" && (
+        <a className="wi-check-link" href={docsLink({ path: item.link })} target="_blank" rel="noreferrer">
+          {t("diagnostics.more", { title: item.title })}
+        </a>
+      )}
     </li>
   );
 }

@@ -28,7 +28,7 @@ function WebhooksPanel({ status }: PanelProps) {
       <h3 id="wi-webhooks-title">{t("webhooks.title")}</h3>
       <p className="wi-hint">{t("webhooks.intro")}</p>
       <dl className="wi-facts">
-        <div>
+        <div className="wi-fact-wide">
           <dt>{t("webhooks.where")}</dt>
           <dd data-delivery={where}>
             {t(DELIVERY_LABELS[where])}
