@@ -1,4 +1,5 @@
 import { act, screen, within } from "@testing-library/react";
+import { keys } from "../api/queries";
 import { INTEGRATION, json, renderWithPage, scriptedFetch, statusBody } from "../test/render";
 import { FAST_POLL_MS, SLOWEST_POLL_MS } from "../status/polling";
 import { IntegrationList } from "./IntegrationList";
@@ -35,7 +36,7 @@ describe("the list", () => {
     // Given a connected number, one in error, and one being connected that becomes connected on its second poll
     let polls = 0;
     const { calls } = scriptedFetch((call) => {
-      const connecting = { ...CONNECTING, status: polls < 2 ? "connecting" : "connected" };
+      const connecting = polls < 2 ? CONNECTING : { ...CONNECTING, status: "connected", last_checked_at: "2026-11-29T10:09:00Z" };
       if (call.path.startsWith("/integrations/whatsapp?")) return json(200, { items: [CONNECTED, FAILED, connecting], next_cursor: null });
       polls += 1;
       return json(200, statusBody(polls < 2 ? "connecting" : "connected", { id: CONNECTING.id, last_checked_at: "2026-11-29T10:09:00Z" }), { etag: `W/"${polls}"` });
@@ -56,5 +57,23 @@ describe("the list", () => {
     // Then it stops polling: a minute later, still two status requests in all
     await advance(2 * SLOWEST_POLL_MS);
     expect(statusCalls(calls)).toHaveLength(2);
+  });
+
+  it("shows in the open row what its detail polls, without asking for it itself", async () => {
+    // Given a list of a connected number, open in the detail
+    const { calls } = scriptedFetch(() => json(200, { items: [CONNECTED, FAILED], next_cursor: null }));
+    const { queryClient, announce } = renderWithPage(<IntegrationList selectedId={CONNECTED.id} onOpen={vi.fn()} />);
+    await advance(0);
+    await advance(50);
+    // When the detail's poll brings a newer status (it failed)
+    const failed = statusBody("error", { id: CONNECTED.id, last_error: FAILED.last_error, last_checked_at: "2026-11-29T10:10:00Z" });
+    act(() => queryClient.setQueryData(keys.status(CONNECTED.id), { tagged: { body: failed, etag: null }, unchangedPolls: 0 }));
+    await advance(0);
+    // Then the open row shows it and announces it, and the list itself asked for no status
+    expect(within(rowOf("Number 1")).getByText("error")).toBeInTheDocument();
+    expect(within(rowOf("Number 1")).getByText(/^permission_denied: /)).toBeInTheDocument();
+    expect(announce).toHaveBeenCalledWith("Number 1 is now error.");
+    await advance(2 * SLOWEST_POLL_MS);
+    expect(statusCalls(calls)).toHaveLength(0);
   });
 });
