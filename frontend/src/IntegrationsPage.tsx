@@ -10,9 +10,10 @@ import { IntegrationList } from "./list/IntegrationList";
 import { diagnosticsPanel } from "./panels/DiagnosticsPanel";
 import type { PanelDefinition } from "./panels/panel";
 import { testMessagePanel } from "./panels/TestMessagePanel";
+import { webhooksPanel } from "./panels/WebhooksPanel";
 import "./styles.css";
 
-export const defaultPanels: readonly PanelDefinition[] = [testMessagePanel, diagnosticsPanel];
+export const defaultPanels: readonly PanelDefinition[] = [webhooksPanel, testMessagePanel, diagnosticsPanel];
 
 export interface IntegrationsPageProps {
   /** The API's base URL, e.g. https://api.example.com */

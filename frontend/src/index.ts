@@ -3,3 +3,4 @@ export { IntegrationsPage, defaultPanels, type IntegrationsPageProps } from "./I
 export type { PanelDefinition, PanelProps } from "./panels/panel";
 export { diagnosticsPanel } from "./panels/DiagnosticsPanel";
 export { testMessagePanel } from "./panels/TestMessagePanel";
+export { webhooksPanel } from "./panels/WebhooksPanel";

@@ -48,6 +48,10 @@ export interface Integration {
   created_at: string;
   updated_at: string;
   status_changed_at: string;
+  /** The last failure, with the fix (list items carry it, so the list needs no status request per row). */
+  last_error: IntegrationError | null;
+  /** When Evolution and Meta were last checked. */
+  last_checked_at: string | null;
 }
 
 export interface IntegrationList {
@@ -74,6 +78,7 @@ export interface StatusChange {
 }
 
 export interface Webhooks {
+  /** Where Meta delivers this number's webhooks: this service's relay URL, set at connect; null: not wired. */
   meta_callback_url: string | null;
   last_meta_event_at: string | null;
   last_evolution_event_at: string | null;
@@ -89,7 +94,8 @@ export interface ConnectionStatus {
   last_checked_at: string | null;
   version: number;
   history: StatusChange[];
-  webhooks?: Webhooks;
+  /** In the 202 answers of connect and disconnect, its fields are null: the next GET fills them in. */
+  webhooks: Webhooks;
 }
 
 export interface ValidationResult {
@@ -131,9 +137,9 @@ export interface MessageStatus {
   progress: MessageProgress;
   failed: boolean;
   failed_at: string | null;
-  recipient: string;
+  recipient: string | null;
   sent_at: string | null;
-  updated_at: string | null;
+  updated_at: string;
   failure: null | {
     code: string;
     message: string;
@@ -142,7 +148,12 @@ export interface MessageStatus {
     title: string | null;
     details: string | null;
   };
-  pricing: null | { category: string; billable: boolean; pricing_model: string; type: string };
+  pricing: null | {
+    category: string | null;
+    billable: boolean | null;
+    pricing_model: string | null;
+    type: string | null;
+  };
   history: { status: MessageProgress; received_at: string }[];
 }
 
@@ -156,7 +167,8 @@ export interface DiagnosticItem {
   title: string;
   detail: string;
   fix: string | null;
-  link: string | null;
+  /** "docs/troubleshooting.md#check-token-valid": resolved against the page's docsBaseUrl */
+  link: string;
   repairable: boolean;
   repaired: string | null;
 }

@@ -1,5 +1,7 @@
 import { screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
+import { keys } from "../api/queries";
+import type { LiveStatus } from "../status/useLiveStatus";
 import { INTEGRATION, json, renderWithPage, scriptedFetch, statusBody } from "../test/render";
 import { Actions } from "./Actions";
 
@@ -55,5 +57,27 @@ describe("the action buttons", () => {
     renderWithPage(<Actions integration={INTEGRATION} status="validated" onEdit={vi.fn()} onDeleted={vi.fn()} />);
     await userEvent.setup().click(screen.getByRole("button", { name: "Connect" }));
     expect(await screen.findByText(/read-only/)).toBeInTheDocument();
+  });
+
+  it("keep the webhook facts the 202 answer of disconnect leaves empty, until the next poll", async () => {
+    // Given a connected number whose status (with its webhooks and history) is known
+    const seen = {
+      meta_callback_url: "https://api.example.com/webhooks/meta/x",
+      last_meta_event_at: "2026-11-29T10:00:00Z",
+      last_evolution_event_at: "2026-11-29T10:00:01Z",
+    };
+    const history = [{ from_status: "connecting", to_status: "connected", reason: "provisioned", error: null, correlation_id: null, occurred_at: "2026-11-29T09:00:00Z" }];
+    scriptedFetch(() => json(202, statusBody("disconnecting")));
+    const { queryClient } = renderWithPage(<Actions integration={INTEGRATION} status="connected" onEdit={vi.fn()} onDeleted={vi.fn()} />);
+    queryClient.setQueryData(keys.status(INTEGRATION.id), { tagged: { body: statusBody("connected", { webhooks: seen, history }), etag: null }, unchangedPolls: 0 });
+    // When it is disconnected (the 202 answer has null webhook fields and no history)
+    const user = userEvent.setup();
+    await user.click(screen.getByRole("button", { name: "Disconnect" }));
+    await user.click(screen.getByRole("button", { name: "Yes, disconnect" }));
+    // Then the cached status is the answer's, with the webhook facts and the history kept
+    await waitFor(() => expect(queryClient.getQueryData<LiveStatus>(keys.status(INTEGRATION.id))?.tagged.body.status).toBe("disconnecting"));
+    const body = queryClient.getQueryData<LiveStatus>(keys.status(INTEGRATION.id))!.tagged.body;
+    expect(body.webhooks).toEqual(seen);
+    expect(body.history).toEqual(history);
   });
 });

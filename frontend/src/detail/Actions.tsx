@@ -25,11 +25,15 @@ export function Actions({ integration, status, onEdit, onDeleted }: Props) {
   const states = actionStates({ status, has_app_secret: integration.has_app_secret });
 
   const showStatus = (fresh: ConnectionStatus) => {
-    const previous = queryClient.getQueryData<LiveStatus>(keys.status(integration.id));
-    const history = previous?.tagged.body.history ?? [];
-    // The answer has no history; keep what we have until the next poll brings the new transitions.
+    const previous = queryClient.getQueryData<LiveStatus>(keys.status(integration.id))?.tagged.body;
+    // The 202 answer has no history and no webhook facts (null): keep what we have until the next poll.
+    const webhooks = {
+      meta_callback_url: fresh.webhooks.meta_callback_url ?? previous?.webhooks.meta_callback_url ?? null,
+      last_meta_event_at: fresh.webhooks.last_meta_event_at ?? previous?.webhooks.last_meta_event_at ?? null,
+      last_evolution_event_at: fresh.webhooks.last_evolution_event_at ?? previous?.webhooks.last_evolution_event_at ?? null,
+    };
     queryClient.setQueryData<LiveStatus>(keys.status(integration.id), {
-      tagged: { body: { ...fresh, history: fresh.history.length ? fresh.history : history }, etag: null },
+      tagged: { body: { ...fresh, history: fresh.history.length ? fresh.history : (previous?.history ?? []), webhooks }, etag: null },
       unchangedPolls: 0,
     });
     void queryClient.invalidateQueries({ queryKey: keys.integration(integration.id) });

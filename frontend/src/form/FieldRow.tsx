@@ -12,12 +12,16 @@ interface Props {
   secret?: boolean;
   disabled?: boolean;
   inputMode?: "numeric" | "text";
-  inputRef?: Ref<HTMLInputElement>;
+  inputRef?: Ref<HTMLInputElement & HTMLTextAreaElement>;
   name: string;
+  /** A textarea (up to maxLength characters) instead of a one-line input. */
+  multiline?: boolean;
+  maxLength?: number;
 }
 
 /** A labelled input with its hint and every problem reported for it (the field's own error list). */
-export function FieldRow({ label, value, onChange, hint, problems = [], secret, disabled, inputMode, inputRef, name }: Props) {
+export function FieldRow(props: Props) {
+  const { label, value, onChange, hint, problems = [], secret, disabled, inputMode, inputRef, name, multiline, maxLength } = props;
   const { t } = useI18n();
   const id = useId();
   const [revealed, setRevealed] = useState(false);
@@ -28,6 +32,19 @@ export function FieldRow({ label, value, onChange, hint, problems = [], secret, 
     <div className={`wi-field${problems.length ? " wi-field-invalid" : ""}`}>
       <label htmlFor={id}>{label}</label>
       <div className="wi-input-row">
+        {multiline ? (
+          <textarea
+            id={id}
+            ref={inputRef}
+            name={name}
+            value={value}
+            maxLength={maxLength}
+            onChange={(event) => onChange(event.target.value)}
+            aria-invalid={problems.length > 0 || undefined}
+            aria-describedby={describedBy}
+            disabled={disabled}
+          />
+        ) : (
         <input
           id={id}
           ref={inputRef}
@@ -42,6 +59,7 @@ export function FieldRow({ label, value, onChange, hint, problems = [], secret, 
           autoComplete="off"
           spellCheck={false}
         />
+        )}
         {secret && (
           <button
             type="button"

@@ -29,6 +29,8 @@ interface I18n {
   locale: Locale;
   t: Translate;
   formatTime: (iso: string | null | undefined) => string;
+  /** A wait in words: "45 s", or whole minutes (rounded up) from two minutes on. */
+  formatWait: (seconds: number) => string;
 }
 
 const I18nContext = createContext<I18n | null>(null);
@@ -37,7 +39,13 @@ export function I18nProvider({ locale, children }: { locale: Locale; children: R
   const value = useMemo<I18n>(() => {
     const t = translator(locale);
     const format = new Intl.DateTimeFormat(locale, { dateStyle: "short", timeStyle: "medium" });
-    return { locale, t, formatTime: (iso) => (iso ? format.format(new Date(iso)) : t("common.never")) };
+    return {
+      locale,
+      t,
+      formatTime: (iso) => (iso ? format.format(new Date(iso)) : t("common.never")),
+      formatWait: (seconds) =>
+        seconds < 120 ? t("common.seconds", { count: seconds }) : t("common.minutes", { count: Math.ceil(seconds / 60) }),
+    };
   }, [locale]);
   return <I18nContext.Provider value={value}>{children}</I18nContext.Provider>;
 }

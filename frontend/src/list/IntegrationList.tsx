@@ -37,7 +37,7 @@ export function IntegrationList({ selectedId, onOpen }: { selectedId: string | n
     getNextPageParam: (page) => page.next_cursor ?? undefined,
     refetchInterval: LIST_REFRESH_MS,
   });
-  // Each row's live status starts after the rows are painted: a hundred requests must not delay the first paint.
+  // A row that polls its status (connecting or disconnecting) starts after the rows are painted.
   const [rowsPainted, setRowsPainted] = useState(false);
   const updatedAt = list.dataUpdatedAt;
   useEffect(() => {
@@ -67,8 +67,9 @@ export function IntegrationList({ selectedId, onOpen }: { selectedId: string | n
             <IntegrationRow
               key={integration.id}
               integration={integration}
+              listedAt={updatedAt}
               selected={integration.id === selectedId}
-              live={rowsPainted}
+              painted={rowsPainted}
               onOpen={onOpen}
             />
           ))}

@@ -1,61 +1,119 @@
-import { useMutation, useQuery } from "@tanstack/react-query";
-import { useId, useRef, useState, type FormEvent } from "react";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useRef, useState, type FormEvent } from "react";
 import { getMessageStatus, sendTestMessage } from "../api/integrations";
 import { ApiError, type ProblemItem } from "../api/problem";
-import { isRouteMissing } from "../api/queries";
-import type { MessageStatus, TestMessageAccepted, TestMessageRequest } from "../api/types";
+import { isRouteMissing, keys } from "../api/queries";
+import type { MessageProgress, MessageStatus, TestMessageAccepted, TestMessageRequest } from "../api/types";
 import { usePage } from "../context";
 import { FieldRow } from "../form/FieldRow";
-import { useI18n } from "../i18n";
+import { useI18n, type MessageKey } from "../i18n";
 import { ErrorNotice } from "../ui/ErrorNotice";
 import type { PanelDefinition, PanelProps } from "./panel";
-
-const RECIPIENT = /^[0-9]{8,15}$/;
-const TEXT_MAX = 4096;
-const MESSAGE_POLL_MS = 2_000;
-const FINAL: ReadonlySet<MessageStatus["status"]> = new Set(["READ", "PLAYED", "FAILED"]);
+import {
+  isFinal,
+  mapTestMessageItems,
+  MESSAGE_WATCH_MS,
+  nextMessagePoll,
+  normalizeRecipient,
+  RECIPIENT,
+  TEMPLATE_LANGUAGE,
+  TEMPLATE_NAME,
+  TEST_FIELDS,
+  TEXT_MAX,
+  type TestField,
+} from "./testMessage";
 
 type Kind = "template" | "text";
+
+export const MESSAGE_LABELS: Record<MessageProgress, MessageKey> = {
+  PENDING: "message.PENDING",
+  SENT: "message.SENT",
+  DELIVERED: "message.DELIVERED",
+  READ: "message.READ",
+  PLAYED: "message.PLAYED",
+  FAILED: "message.FAILED",
+};
+const MESSAGE_MEANINGS: Record<MessageProgress, MessageKey> = {
+  PENDING: "message.meaning.PENDING",
+  SENT: "message.meaning.SENT",
+  DELIVERED: "message.meaning.DELIVERED",
+  READ: "message.meaning.READ",
+  PLAYED: "message.meaning.PLAYED",
+  FAILED: "message.meaning.FAILED",
+};
+// A test message is limited per number per hour, and goes through the WhatsApp gateway: say so, not "checks".
+const WAIT_MESSAGES: Record<string, MessageKey> = {
+  rate_limited: "test.rate_limited",
+  gateway_unavailable: "test.gateway_unavailable",
+};
+
+interface Watch {
+  accepted: TestMessageAccepted;
+  startedAt: number;
+}
 
 function TestMessagePanel({ integration, status }: PanelProps) {
   const { t } = useI18n();
   const { api } = usePage();
+  const queryClient = useQueryClient();
   const [to, setTo] = useState("");
   const [kind, setKind] = useState<Kind>("template");
   const [template, setTemplate] = useState({ name: "hello_world", language: "en_US" });
   const [text, setText] = useState("");
   const [localItems, setLocalItems] = useState<ProblemItem[]>([]);
-  const [accepted, setAccepted] = useState<TestMessageAccepted | null>(null);
-  const busy = useRef(false);
-  const textId = useId();
+  const [watch, setWatch] = useState<Watch | null>(null);
+  const busy = useRef(false); // a second click in the same frame must not send a second message
+  const inputs = useRef<Partial<Record<TestField, HTMLElement | null>>>({});
   const send = useMutation({
     mutationFn: (message: TestMessageRequest) => sendTestMessage(api, integration.id, message),
-    onSuccess: setAccepted,
-  });
-  const progress = useQuery({
-    queryKey: ["message", accepted?.status_url],
-    queryFn: () => getMessageStatus(api, accepted!.status_url),
-    enabled: accepted !== null,
-    refetchInterval: (query) => (query.state.data && FINAL.has(query.state.data.status) ? false : MESSAGE_POLL_MS),
+    onSuccess: (accepted) => setWatch({ accepted, startedAt: Date.now() }),
+    onError: (error) => {
+      const items = error instanceof ApiError ? error.problem.errors : [];
+      const first = TEST_FIELDS.find((field) => mapTestMessageItems(items).byField[field]);
+      if (first) inputs.current[first]?.focus();
+      if (items.some((item) => item.field === "access_token")) {
+        // Meta refused the token: the integration now needs a new one, which the status shows at once.
+        void queryClient.invalidateQueries({ queryKey: keys.status(integration.id) });
+        void queryClient.invalidateQueries({ queryKey: keys.integration(integration.id) });
+      }
+    },
   });
   if (isRouteMissing(send.error)) return null; // this API does not offer test messages (yet)
   const connected = (status?.status ?? integration.status) === "connected";
-  const items = [...localItems, ...(send.error instanceof ApiError ? send.error.problem.errors : [])];
-  const at = (field: string) => items.filter((item) => item.field === field);
+  const serverItems = send.error instanceof ApiError ? send.error.problem.errors : [];
+  const problems = mapTestMessageItems([...localItems, ...serverItems]);
+  const at = (field: TestField) => problems.byField[field] ?? [];
 
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
     if (busy.current || send.isPending) return;
-    const problems: ProblemItem[] = [];
-    if (!RECIPIENT.test(to.trim())) problems.push({ field: "to", code: "invalid_recipient", message: t("test.to_invalid"), fix: t("test.to_fix") });
-    if (kind === "text" && (!text.trim() || text.length > TEXT_MAX)) {
-      problems.push({ field: "text", code: "invalid_text", message: t("test.text_invalid", { max: TEXT_MAX }) });
+    const recipient = normalizeRecipient(to);
+    const local: ProblemItem[] = [];
+    if (!RECIPIENT.test(recipient)) {
+      local.push({ field: "to", code: "invalid_recipient", message: t("test.to_invalid"), fix: t("test.to_fix") });
     }
-    setLocalItems(problems);
-    if (problems.length) return;
+    if (kind === "template" && !TEMPLATE_NAME.test(template.name.trim())) {
+      local.push({ field: "template.name", code: "invalid_template", message: t("test.template_invalid") });
+    }
+    if (kind === "template" && !TEMPLATE_LANGUAGE.test(template.language.trim())) {
+      local.push({ field: "template.language", code: "invalid_language", message: t("test.language_invalid") });
+    }
+    if (kind === "text" && (!text.trim() || text.length > TEXT_MAX)) {
+      local.push({ field: "text", code: "invalid_text", message: t("test.text_invalid", { max: TEXT_MAX }) });
+    }
+    setLocalItems(local);
+    send.reset();
+    const first = TEST_FIELDS.find((field) => mapTestMessageItems(local).byField[field]);
+    if (first) {
+      inputs.current[first]?.focus();
+      return;
+    }
     busy.current = true;
-    setAccepted(null);
-    const message: TestMessageRequest = kind === "template" ? { to: to.trim(), template } : { to: to.trim(), text };
+    setWatch(null);
+    const message: TestMessageRequest =
+      kind === "template"
+        ? { to: recipient, template: { name: template.name.trim(), language: template.language.trim() } }
+        : { to: recipient, text };
     send.mutate(message, { onSettled: () => (busy.current = false) });
   };
 
@@ -66,7 +124,18 @@ function TestMessagePanel({ integration, status }: PanelProps) {
         <p className="wi-hint">{t("test.connect_first")}</p>
       ) : (
         <form onSubmit={onSubmit} noValidate aria-labelledby="wi-test-title">
-          <FieldRow name="to" label={t("test.to")} value={to} onChange={setTo} hint={t("test.to_hint")} problems={at("to")} inputMode="numeric" />
+          <FieldRow
+            name="to"
+            label={t("test.to")}
+            value={to}
+            onChange={setTo}
+            hint={t("test.to_hint")}
+            problems={at("to")}
+            inputMode="numeric"
+            inputRef={(element) => {
+              inputs.current.to = element;
+            }}
+          />
           <fieldset className="wi-choice">
             <legend>{t("test.kind")}</legend>
             <label>
@@ -78,55 +147,141 @@ function TestMessagePanel({ integration, status }: PanelProps) {
           </fieldset>
           {kind === "template" ? (
             <>
-              <FieldRow name="template" label={t("test.template_name")} value={template.name} onChange={(name) => setTemplate({ ...template, name })} problems={at("template")} />
-              <FieldRow name="language" label={t("test.template_language")} value={template.language} onChange={(language) => setTemplate({ ...template, language })} />
+              <FieldRow
+                name="template"
+                label={t("test.template_name")}
+                value={template.name}
+                onChange={(name) => setTemplate({ ...template, name })}
+                hint={t("test.template_hint")}
+                problems={at("template_name")}
+                inputRef={(element) => {
+                  inputs.current.template_name = element;
+                }}
+              />
+              <FieldRow
+                name="language"
+                label={t("test.template_language")}
+                value={template.language}
+                onChange={(language) => setTemplate({ ...template, language })}
+                hint={t("test.language_hint")}
+                problems={at("template_language")}
+                inputRef={(element) => {
+                  inputs.current.template_language = element;
+                }}
+              />
             </>
           ) : (
-            <div className="wi-field">
-              <label htmlFor={textId}>{t("test.text")}</label>
-              <textarea id={textId} value={text} maxLength={TEXT_MAX} onChange={(event) => setText(event.target.value)} />
-              {at("text").map((item, index) => (
-                <p key={index} className="wi-field-problems">
-                  {item.message} {item.fix}
-                </p>
-              ))}
-            </div>
+            <FieldRow
+              name="text"
+              label={t("test.text")}
+              value={text}
+              onChange={setText}
+              hint={t("test.text_hint")}
+              problems={at("text")}
+              multiline
+              maxLength={TEXT_MAX}
+              inputRef={(element) => {
+                inputs.current.text = element;
+              }}
+            />
           )}
-          {send.error instanceof Error && <ErrorNotice error={send.error} hideItems />}
+          {send.error && (
+            <ErrorNotice
+              error={send.error}
+              items={problems.general}
+              waitMessages={WAIT_MESSAGES}
+              onRetry={() => {
+                if (send.variables) send.mutate(send.variables);
+              }}
+            />
+          )}
           <button type="submit" className="wi-primary" disabled={send.isPending}>
             {send.isPending ? t("test.sending") : t("test.send")}
           </button>
         </form>
       )}
-      {accepted && (
-        <div role="status" className="wi-note">
-          <p>{t("test.accepted", { to: accepted.to_masked })}</p>
-          {progress.data && <MessageProgressView message={progress.data} />}
-          {progress.isError && <ErrorNotice error={progress.error} onRetry={() => void progress.refetch()} />}
-        </div>
-      )}
+      {watch && <MessageWatch key={watch.accepted.wamid} watch={watch} />}
     </section>
   );
 }
 
-function MessageProgressView({ message }: { message: MessageStatus }) {
-  const { t, formatTime } = useI18n();
+/** Follows a sent message: each status as it arrives, until it is delivered or failed, for at most a minute. */
+function MessageWatch({ watch }: { watch: Watch }) {
+  const { t } = useI18n();
+  const { api } = usePage();
+  const { accepted } = watch;
+  const [startedAt, setStartedAt] = useState(watch.startedAt);
+  const progress = useQuery({
+    queryKey: ["message", accepted.status_url],
+    queryFn: () => getMessageStatus(api, accepted.status_url),
+    refetchInterval: (query) => nextMessagePoll(query.state.data, Date.now() - startedAt),
+  });
+  const final = isFinal(progress.data);
+  const [gaveUp, setGaveUp] = useState(false);
+  useEffect(() => {
+    if (final) return;
+    const timer = setTimeout(() => setGaveUp(true), Math.max(0, startedAt + MESSAGE_WATCH_MS - Date.now()));
+    return () => clearTimeout(timer);
+  }, [final, startedAt]);
+  const watchAgain = () => {
+    setGaveUp(false);
+    setStartedAt(Date.now());
+    void progress.refetch();
+  };
+  const message = progress.data;
   return (
-    <>
-      <p>{t("test.progress", { status: message.status })}</p>
-      <ol className="wi-timeline">
-        {message.history.map((step, index) => (
-          <li key={index}>
-            <time dateTime={step.received_at}>{formatTime(step.received_at)}</time> {step.status}
-          </li>
-        ))}
-      </ol>
-      {message.failure && (
-        <p className="wi-error">
-          <code>{message.failure.code}</code>: {message.failure.message} {message.failure.fix}
+    <div className="wi-note wi-message" aria-labelledby="wi-message-title" role="group">
+      <h4 id="wi-message-title">{t("test.accepted", { to: accepted.to_masked })}</h4>
+      <p role="status" data-message-status={message?.status ?? "PENDING"}>
+        <strong>{t("test.progress", { status: t(MESSAGE_LABELS[message?.status ?? "PENDING"]) })}</strong>{" "}
+        {t(MESSAGE_MEANINGS[message?.status ?? "PENDING"])}
+      </p>
+      {message && <MessageDetails message={message} />}
+      {progress.isError && <ErrorNotice error={progress.error} onRetry={() => void progress.refetch()} />}
+      {gaveUp && !final && (
+        <p>
+          {t("test.gave_up")}{" "}
+          <button type="button" onClick={watchAgain}>
+            {t("test.watch_again")}
+          </button>
         </p>
       )}
-      {message.pricing && <p className="wi-subtle">{t("test.pricing", { category: message.pricing.category })}</p>}
+    </div>
+  );
+}
+
+function MessageDetails({ message }: { message: MessageStatus }) {
+  const { t, formatTime } = useI18n();
+  const { docsLink } = usePage();
+  const { failure } = message;
+  const history = Array.isArray(message.history) ? message.history : []; // never let an odd answer break the page
+  return (
+    <>
+      {history.length > 0 && (
+        <ol className="wi-timeline" aria-label={t("test.history")}>
+          {history.map((step, index) => (
+            <li key={index}>
+              <time dateTime={step.received_at}>{formatTime(step.received_at)}</time> {t(MESSAGE_LABELS[step.status] ?? "message.PENDING")}
+            </li>
+          ))}
+        </ol>
+      )}
+      {failure && (
+        <div className="wi-error">
+          <p className="wi-problem-message">{failure.title ? `${failure.title}: ${failure.message}` : failure.message}</p>
+          <p className="wi-problem-fix">
+            {t("problem.fix")} {failure.fix}
+          </p>
+          {failure.details && <p className="wi-subtle">{failure.details}</p>}
+          <p className="wi-problem-detail">
+            <a href={docsLink({ code: failure.code })} target="_blank" rel="noreferrer">
+              {t("test.failure_link", { code: failure.code })}
+            </a>
+            {failure.meta_code != null && <> · {t("problem.meta_code", { code: failure.meta_code })}</>}
+          </p>
+        </div>
+      )}
+      {message.pricing?.category && <p className="wi-subtle">{t("test.pricing", { category: message.pricing.category })}</p>}
     </>
   );
 }

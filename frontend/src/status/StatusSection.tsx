@@ -10,7 +10,8 @@ import { StatusBadge } from "./StatusBadge";
 import { Timeline } from "./Timeline";
 import type { LiveStatus } from "./useLiveStatus";
 
-/** The live status of one integration: badge, last check, "Check now", the last error and the timeline. */
+/** The live status of one integration: badge, last check, "Check now" (checks Evolution and Meta now), the last
+ * error and the timeline. Where the webhooks go is the Webhooks panel's. */
 export function StatusSection({ id, status }: { id: string; status: ConnectionStatus }) {
   const { t, formatTime } = useI18n();
   const { api } = usePage();
@@ -19,6 +20,8 @@ export function StatusSection({ id, status }: { id: string; status: ConnectionSt
     mutationFn: () => refreshStatus(api, id),
     onSuccess: (fresh) => {
       queryClient.setQueryData<LiveStatus>(keys.status(id), { tagged: { body: fresh, etag: null }, unchangedPolls: 0 });
+      void queryClient.invalidateQueries({ queryKey: keys.list }); // the row's last check and last error
+      void queryClient.invalidateQueries({ queryKey: keys.integration(id) });
     },
   });
   return (
@@ -29,28 +32,12 @@ export function StatusSection({ id, status }: { id: string; status: ConnectionSt
         <span>{t("status.since", { time: formatTime(status.status_changed_at) })}</span>
       </p>
       <p>
-        {t("status.last_checked", { time: formatTime(status.last_checked_at) })}{" "}
+        <span role="status">{t("status.last_checked", { time: formatTime(status.last_checked_at) })}</span>{" "}
         <button type="button" onClick={() => refresh.mutate()} disabled={refresh.isPending}>
           {refresh.isPending ? t("action.checking") : t("action.check_now")}
         </button>
       </p>
       {refresh.isError && <ErrorNotice error={refresh.error} onRetry={() => refresh.mutate()} />}
-      {status.webhooks && (
-        <dl className="wi-facts">
-          <div>
-            <dt>{t("status.meta_callback_url")}</dt>
-            <dd>{status.webhooks.meta_callback_url ?? t("common.none")}</dd>
-          </div>
-          <div>
-            <dt>{t("status.last_meta_event")}</dt>
-            <dd>{formatTime(status.webhooks.last_meta_event_at)}</dd>
-          </div>
-          <div>
-            <dt>{t("status.last_evolution_event")}</dt>
-            <dd>{formatTime(status.webhooks.last_evolution_event_at)}</dd>
-          </div>
-        </dl>
-      )}
       {status.last_error && <LastError error={status.last_error} />}
       <h3>{t("status.history")}</h3>
       <Timeline history={status.history} />

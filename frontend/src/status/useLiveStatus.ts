@@ -1,4 +1,4 @@
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient, type Query } from "@tanstack/react-query";
 import { getStatus, type Tagged } from "../api/integrations";
 import { ApiError } from "../api/problem";
 import { keys } from "../api/queries";
@@ -14,12 +14,16 @@ export interface LiveStatus {
   unchangedPolls: number;
 }
 
+type LiveQuery = Query<LiveStatus, Error, LiveStatus, readonly unknown[]>;
+
 /**
  * The connection status of one integration, polled with If-None-Match: quickly while connecting or
  * disconnecting, slowly otherwise, not at all while the tab is hidden (TanStack Query's default for
- * refetchInterval). List rows and the detail share it, so each integration is polled once.
+ * refetchInterval). The detail and list rows share it, so each integration is polled once; `poll` decides
+ * whether this caller asks at all (a list row asks only while its number is connecting or disconnecting, and
+ * otherwise just reads what the open detail fetched).
  */
-export function useLiveStatus(id: string) {
+export function useLiveStatus(id: string, poll: boolean | ((query: LiveQuery) => boolean) = true) {
   const { api } = usePage();
   const queryClient = useQueryClient();
   return useQuery({
@@ -32,6 +36,9 @@ export function useLiveStatus(id: string) {
         if (previous && tagged.body.version !== previous.tagged.body.version) {
           void queryClient.invalidateQueries({ queryKey: keys.integration(id) });
         }
+        if (previous && tagged.body.status !== previous.tagged.body.status) {
+          void queryClient.invalidateQueries({ queryKey: keys.list }); // its row's last error and check too
+        }
         return { tagged, unchangedPolls: 0 };
       } catch (error) {
         if (error instanceof ApiError && error.code === "integration_not_found") {
@@ -40,6 +47,7 @@ export function useLiveStatus(id: string) {
         throw error;
       }
     },
+    enabled: poll,
     refetchInterval: (query) => {
       const data = query.state.data;
       return pollDelayMs(data?.tagged.body.status, data?.unchangedPolls ?? 0);

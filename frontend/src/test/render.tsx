@@ -81,6 +81,8 @@ export const INTEGRATION = {
   created_at: "2026-11-29T09:00:00Z",
   updated_at: "2026-11-29T09:00:00Z",
   status_changed_at: "2026-11-29T09:00:00Z",
+  last_error: null,
+  last_checked_at: null,
 };
 
 export function statusBody(status: string, extra: Record<string, unknown> = {}) {
@@ -94,6 +96,7 @@ export function statusBody(status: string, extra: Record<string, unknown> = {}) 
     last_checked_at: null,
     version: 1,
     history: [],
+    webhooks: { meta_callback_url: null, last_meta_event_at: null, last_evolution_event_at: null },
     ...extra,
   };
 }

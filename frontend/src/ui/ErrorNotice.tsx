@@ -1,4 +1,4 @@
-import { ApiError } from "../api/problem";
+import { ApiError, type ProblemItem } from "../api/problem";
 import { usePage } from "../context";
 import { useI18n, type MessageKey } from "../i18n";
 import { ProblemItemView } from "./ProblemItemView";
@@ -10,6 +10,10 @@ interface Props {
   onRetry?: () => void;
   /** Leave out the items the caller shows at their fields. */
   hideItems?: boolean;
+  /** The items to list here (default: all of the problem's), e.g. those no field of the caller's form shows. */
+  items?: ProblemItem[];
+  /** Wait messages by problem code ({seconds} and {wait} are filled in), over the defaults. */
+  waitMessages?: Record<string, MessageKey>;
 }
 
 const WAIT_MESSAGES: Record<string, MessageKey> = {
@@ -18,8 +22,8 @@ const WAIT_MESSAGES: Record<string, MessageKey> = {
 };
 
 /** Every failed request renders here, from its problem+json: never a stack trace or a raw object. */
-export function ErrorNotice({ error, onRetry, hideItems = false }: Props) {
-  const { t } = useI18n();
+export function ErrorNotice({ error, onRetry, hideItems = false, items, waitMessages }: Props) {
+  const { t, formatWait } = useI18n();
   const { requestLogin, docsLink } = usePage();
   const apiError = error instanceof ApiError ? error : null;
   const secondsLeft = useCountdown(apiError?.retryAfterSeconds ?? null);
@@ -60,19 +64,22 @@ export function ErrorNotice({ error, onRetry, hideItems = false }: Props) {
       </div>
     );
   }
-  const waitKey = WAIT_MESSAGES[problem.code] ?? (apiError.status >= 500 ? "error.unavailable" : null);
+  const waitKey =
+    waitMessages?.[problem.code] ?? WAIT_MESSAGES[problem.code] ?? (apiError.status >= 500 ? "error.unavailable" : null);
+  const listed = hideItems ? [] : (items ?? problem.errors);
+  const left = Math.max(secondsLeft ?? 0, 0);
   const waiting = secondsLeft !== null && secondsLeft > 0;
   return (
     <div role="alert" className="wi-error">
       <p className="wi-error-title">
         {waitKey && apiError.retryAfterSeconds !== null
-          ? t(waitKey, { seconds: Math.max(secondsLeft ?? 0, 0) })
+          ? t(waitKey, { seconds: left, wait: formatWait(left) })
           : problem.detail || problem.title}
       </p>
       {waitKey && apiError.retryAfterSeconds === null && <p>{problem.detail}</p>}
-      {!hideItems && problem.errors.length > 0 && (
+      {listed.length > 0 && (
         <ul className="wi-problems">
-          {problem.errors.map((item, index) => (
+          {listed.map((item, index) => (
             <li key={index}>
               <ProblemItemView item={item} />
             </li>

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, sync_playwright
 
 from local.stack import LocalStack
 from tests.conftest import ROOT
@@ -78,3 +78,10 @@ def screenshot(page: Page, name: str) -> None:
     """The docs' pictures are taken here, so they show the page as it is."""
     IMAGES.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(IMAGES / name), full_page=True, animations="disabled", caret="hide")
+
+
+def screenshot_of(locator: Locator, name: str) -> None:
+    """A picture of one part of the page (a panel), for the docs."""
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    locator.scroll_into_view_if_needed()
+    locator.screenshot(path=str(IMAGES / name), animations="disabled", caret="hide")
