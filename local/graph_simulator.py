@@ -76,17 +76,17 @@ A template send whose name and language are not an APPROVED template of the numb
 
 Webhooks, as Meta sends them: a POST of ``{"object": "whatsapp_business_account", "entry": [{"id": <WABA>,
 "changes": [{"field": "messages", "value": {"messaging_product", "metadata": {"display_phone_number",
-"phone_number_id"}, "contacts"?, "messages"? | "statuses"?, "errors"?}}]}]}``, serialised like Meta's (compact,
-non-ASCII as ``\uXXXX``, ``/`` as ``\/``: re-serialising the parsed JSON does not give the signed bytes), with
-``X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app secret, raw body)>``, ``X-Hub-Signature: sha1=<...>`` and
-``User-Agent: facebookexternalua``. They go to the effective URL of the number: phone override, else WABA
-override, else the app callback (fields other than ``messages`` and the other override-able fields always go to
-the app callback), and only if the app's subscription has the field and the app is subscribed to the WABA
-(``subscribed_apps``); otherwise nothing is posted and the reason is reported. Meta's retries of non-200 answers
-are not simulated. The verification handshake is ``GET <url>?hub.mode=subscribe&hub.challenge=<10 digits>
-&hub.verify_token=<token>``; it passes only on HTTP 200 whose body is exactly the challenge, within
-``handshake_timeout_seconds`` (6 s like Meta; 0 makes every handshake time out), else 400 code 2200 "(#2200) Callback verification failed with the
-following errors: ..." and nothing changes. Plain ``http://`` URLs are accepted (Meta requires HTTPS).
+"phone_number_id"}, "contacts"?, "messages"? | "statuses"?, "errors"?}}]}]}``, serialised like Meta's (compact, non-
+ASCII as ``\uXXXX``, ``/`` as ``\/``: re-serialising the parsed JSON does not give the signed bytes), with ``X-Hub-
+Signature-256: sha256=<hex HMAC-SHA256(app secret, raw body)>``, ``X-Hub-Signature: sha1=<...>`` and ``User-Agent:
+facebookexternalua``. They go to the effective URL of the number: phone override, else WABA override, else the app
+callback (fields other than ``messages`` and the other override-able fields always go to the app callback), and only
+if the app's subscription has the field and the app is subscribed to the WABA (``subscribed_apps``); otherwise
+nothing is posted and the reason is reported. Meta's retries of non-200 answers are not simulated. The verification
+handshake is ``GET <url>?hub.mode=subscribe&hub.challenge=<10 digits>&hub.verify_token=<token>``; it passes only on
+HTTP 200 whose body is exactly the challenge, within ``handshake_timeout_seconds`` (6 s like Meta; 0 makes every
+handshake time out), else 400 code 2200 "(#2200) Callback verification failed with the following errors: ..." and
+nothing changes. Plain ``http://`` URLs are accepted (Meta requires HTTPS).
 
 Auto statuses (on by default; ``auto_statuses=False``, ``--no-auto-statuses`` or the control turn them off): after
 each accepted send a thread posts, ``status_delay_seconds`` apart, ``sent`` then ``delivered`` (or only ``failed``

@@ -36,6 +36,11 @@ app = build_api(settings)
             headers=("Location",),
         ),
         problems=(404, 409, 413, 415, 422, 429),
+        described={
+            409: "The integration is not connected",
+            422: "Meta refused the message: `errors[0]` names the field (to, template, access_token) and the fix",
+            429: "Too many test messages this hour, the tenant's request quota, or API Gateway throttling",
+        },
     ),
 )
 def test_message(integration_id: UUID, request: Annotated[TestMessageRequest, Body()]) -> Response[TestMessageResponse]:

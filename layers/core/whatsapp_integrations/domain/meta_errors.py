@@ -210,6 +210,37 @@ CODES: dict[int, MetaErrorAdvice] = {
         "Add the recipient in the App Dashboard > WhatsApp > API setup, or use a live number.",
         False,
     ),
+    132000: MetaErrorAdvice(
+        "template_parameters_mismatch",
+        "The template expects a different number of parameters.",
+        "Pick an approved template without parameters (the test message sends none).",
+        False,
+    ),
+    132001: MetaErrorAdvice(
+        "template_not_found",
+        "The template does not exist in that language, or is not approved yet.",
+        "Pick an approved template and its language from WhatsApp Manager > Message templates "
+        "(hello_world may be missing on production accounts).",
+        False,
+    ),
+    132012: MetaErrorAdvice(
+        "template_parameter_format",
+        "A template parameter has the wrong format.",
+        "Pick an approved template without parameters (the test message sends none).",
+        False,
+    ),
+    132015: MetaErrorAdvice(
+        "template_paused",
+        "The template is paused for low quality.",
+        "Pick another approved template, or edit this one in WhatsApp Manager.",
+        False,
+    ),
+    132016: MetaErrorAdvice(
+        "template_disabled",
+        "The template is disabled.",
+        "Pick another approved template in WhatsApp Manager > Message templates.",
+        False,
+    ),
     131042: MetaErrorAdvice(
         "payment_problem",
         "Meta reported a billing or eligibility problem.",
