@@ -95,8 +95,8 @@ bench: install ## Performance ratios against same-run baselines
 	$(PY) -m bench.webhook_ingest
 	$(PY) -m bench.status_fanout
 
-token: install ## A development JWT for the local stack: make token TENANT=acme
-	@$(PY) -m local.dev_tokens --tenant $(TENANT)
+token: install ## A development JWT for the local stack: make token TENANT=acme (READ_ONLY=1: without integrations:write)
+	@$(PY) -m local.dev_tokens --tenant $(TENANT) $(if $(READ_ONLY),--read-only)
 
 redrive: install ## Move dead letters back: make redrive DLQ=<dead-letter queue url> QUEUE=<source queue url>
 	$(PY) -m local.redrive --dlq-url '$(DLQ)' --queue-url '$(QUEUE)'

@@ -81,8 +81,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Print a development JWT for the local stack")
     parser.add_argument("--tenant", default="tenant-demo")
     parser.add_argument("--sub", default="dev-user")
+    parser.add_argument("--read-only", action="store_true", help=f"only {' '.join(READ_SCOPES)}")
     arguments = parser.parse_args()
-    print(DevTokens().issue(arguments.tenant, arguments.sub))
+    scopes = READ_SCOPES if arguments.read_only else WRITE_SCOPES
+    print(DevTokens().issue(arguments.tenant, arguments.sub, scopes=scopes))
 
 
 if __name__ == "__main__":

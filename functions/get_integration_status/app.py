@@ -1,14 +1,13 @@
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from whatsapp_integrations.http.api import build_api, caller
 from whatsapp_integrations.http.api_description import responses, success
-from whatsapp_integrations.http.routes import INTEGRATIONS_PATH, IfNoneMatch, conditional, status_response
+from whatsapp_integrations.http.routes import INTEGRATIONS_PATH, HistoryQuery, IfNoneMatch, conditional, status_response
 from whatsapp_integrations.http.schemas import ConnectionStatusResponse
 from whatsapp_integrations.observability import logger, metrics, tracer
 from whatsapp_integrations.services import default_services
@@ -35,7 +34,7 @@ app = build_api(settings)
 )
 def get_status(
     integration_id: UUID,
-    history: Annotated[int, Query(ge=0, le=50, description="How many recent transitions to include")] = 10,
+    history: HistoryQuery = 10,
     if_none_match: IfNoneMatch = None,
 ) -> Response[ConnectionStatusResponse | None]:
     status = get_connection_status(caller(app, settings), integration_id, default_services(), history=history)

@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from whatsapp_integrations.http.api import build_api, caller
 from whatsapp_integrations.http.api_description import responses, success
-from whatsapp_integrations.http.routes import INTEGRATIONS_PATH, status_response
+from whatsapp_integrations.http.routes import INTEGRATIONS_PATH, HistoryQuery, status_response
 from whatsapp_integrations.http.schemas import ConnectionStatusResponse
 from whatsapp_integrations.observability import logger, metrics, tracer
 from whatsapp_integrations.services import default_services
@@ -31,8 +31,8 @@ app = build_api(settings)
         problems=(404, 429),
     ),
 )
-def refresh(integration_id: UUID) -> Response[ConnectionStatusResponse]:
-    status = refresh_connection_status(caller(app, settings), integration_id, default_services())
+def refresh(integration_id: UUID, history: HistoryQuery = 10) -> Response[ConnectionStatusResponse]:
+    status = refresh_connection_status(caller(app, settings), integration_id, default_services(), history=history)
     return status_response(status.integration, status.history, accepted=False, body_etag=True, activity=status.activity)
 
 

@@ -98,4 +98,6 @@ def test_an_instance_deleted_behind_our_back_is_reported(tenant_a: Api, stack: L
     assert evolution.wait_for_deliveries(timeout=10)
     status = wait_for(tenant_a, integration_id, {"error"}, timeout=10)
     assert status["last_error"]["code"] == "instance_removed_outside"
+    # and Evolution's last word on the instance no longer reads "open": the name stays, for the repair
+    assert status["evolution"] == {"instance_name": f"wa-{integration_id}", "state": "removed"}
     assert sim.VALID_TOKEN not in str(status)

@@ -166,3 +166,53 @@ def test_an_id_that_is_not_a_uuid_is_400(get_function: ModuleType) -> None:
     status, body, headers = invoke(get_function, event)
     assert_problem(status, body, headers, 400, "invalid_request")
     assert body["errors"][0]["field"] == "path.integration_id"
+
+
+@pytest.fixture(scope="module")
+def update_function() -> ModuleType:
+    return load_function("update_integration")
+
+
+def put(body: dict[str, Any], headers: dict[str, str] | None = None) -> dict[str, Any]:
+    integration_id = "00000000-0000-4000-8000-000000000001"
+    return http_api_event(
+        "PUT /integrations/whatsapp/{integration_id}",
+        "PUT",
+        f"/integrations/whatsapp/{integration_id}",
+        body=json.dumps(body).encode(),
+        headers={"content-type": "application/json", **(headers if headers is not None else {"if-match": '"1"'})},
+        path_parameters={"integration_id": integration_id},
+        claims=CLAIMS,
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "code"),
+    [
+        ({"name": "a\u0000b"}, "name", "value_error"),
+        ({"waba_id": 5}, "waba_id", "string_type"),
+        ({"access_token": ["EAA"]}, "access_token", "string_type"),
+    ],
+)
+def test_an_optional_field_s_problem_names_the_field_alone(
+    update_function: ModuleType, body: dict[str, Any], field: str, code: str
+) -> None:
+    # Given a PUT whose optional field is wrong (pydantic sees a union: the type, or None)
+    # When it is sent
+    status, answer, headers = invoke(update_function, put(body))
+    # Then the only item names the client's field, not pydantic's union branches
+    assert_problem(status, answer, headers, 400, "invalid_request")
+    assert [(item["field"], item["code"]) for item in answer["errors"]] == [(field, code)]
+
+
+@pytest.mark.parametrize(
+    ("if_match", "status", "code"), [(None, 428, "precondition_required"), ("3", 400, "invalid_if_match")]
+)
+def test_if_match_is_required_and_must_be_an_entity_tag(
+    update_function: ModuleType, if_match: str | None, status: int, code: str
+) -> None:
+    # Given a PUT without If-Match, or with a version that is not quoted like the ETag this API sends
+    headers = {} if if_match is None else {"if-match": if_match}
+    # When it is sent, Then it is refused before anything is read
+    answer_status, answer, answer_headers = invoke(update_function, put({"name": "New"}, headers))
+    assert_problem(answer_status, answer, answer_headers, status, code)

@@ -82,8 +82,10 @@ class MalformedWebhook(DomainError):
 class WebhookUnauthenticated(DomainError):
     code = "webhook_unauthenticated"
 
-    def __init__(self) -> None:
-        super().__init__("The webhook proves neither the integration's webhook secret nor its token.")
+    def __init__(
+        self, detail: str = "The webhook proves neither the integration's webhook secret nor its token."
+    ) -> None:
+        super().__init__(detail)
 
 
 class EvolutionUnconfirmed(DomainError):

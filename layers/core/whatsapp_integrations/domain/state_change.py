@@ -29,6 +29,8 @@ class InstanceUpdate:
 
 KEEP_INSTANCE = InstanceUpdate()
 CLEAR_INSTANCE = InstanceUpdate(clear=True)
+# The instance is expected (its name stays, so a repair re-creates it) but Evolution has none: not "open".
+REMOVED_STATE = "removed"
 
 
 @dataclass(frozen=True)

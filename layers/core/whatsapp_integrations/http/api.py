@@ -271,7 +271,7 @@ def _register_error_handlers(app: APIGatewayHttpResolver) -> None:
         if any(tuple(detail.get("loc", ())) == ("header", "if-match") for detail in details if _missing(detail)):
             precondition_required: Response[Any] = domain_error(errors.PreconditionRequired())
             return precondition_required  # RFC 6585: a missing required condition is 428, not 400
-        items = [_item_from_pydantic(detail) for detail in details]
+        items = _items_from_pydantic(details)
         return problem_response(
             400,
             "invalid_request",
@@ -378,10 +378,37 @@ def _missing(detail: Mapping[str, Any]) -> bool:
     return detail.get("type") == "missing"
 
 
+# An optional field is a union (its type or None): pydantic names the branch in the location ("none",
+# "function-after[...]", "TemplateInput"), which means nothing to a client. Our fields are snake_case.
+_FIELD_NAME = re.compile(r"[a-z][a-z0-9_]*")
+_BRANCH_TAGS = frozenset({"none", "str", "int", "float", "bool", "list", "dict"})
+
+
+def _items_from_pydantic(details: list[dict[str, Any]]) -> list[ProblemItem]:
+    """One item per problem, located by the client's field names; the "or None" half of an optional field's
+    union is left out when the field has a real problem."""
+    items: dict[tuple[str, str], ProblemItem] = {}
+    for detail in details:
+        item = _item_from_pydantic(detail)
+        items.setdefault((item.field, item.code), item)
+    real = [field for field, code in items if code != "none_required"]
+    return [
+        item
+        for (field, code), item in items.items()
+        if code != "none_required" or not any(other == field or other.startswith(f"{field}.") for other in real)
+    ]
+
+
 def _item_from_pydantic(detail: dict[str, Any]) -> ProblemItem:
-    location = ".".join(str(part) for part in detail.get("loc", ()) if part != "body" or len(detail["loc"]) == 1)
+    location = [
+        str(part)
+        for part in detail.get("loc", ())
+        if isinstance(part, int) or (_FIELD_NAME.fullmatch(str(part)) and part not in _BRANCH_TAGS)
+    ]
+    if location[:1] == ["body"] and len(location) > 1:
+        location = location[1:]
     return ProblemItem(
-        field=location or "body",
+        field=".".join(location) or "body",
         code=str(detail.get("type", "invalid")),
         message=str(detail.get("msg", "invalid value")),
     )

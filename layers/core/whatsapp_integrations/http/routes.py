@@ -41,6 +41,7 @@ CursorQuery = Annotated[
     ),
 ]
 PageSize = Annotated[int, Query(ge=1, le=100, description="Page size")]
+HistoryQuery = Annotated[int, Query(ge=0, le=50, description="How many recent transitions to include")]
 
 # The webhooks' proofs of origin (their routes have no JWT): checked by the use case on every request.
 WebhookSecret = Annotated[

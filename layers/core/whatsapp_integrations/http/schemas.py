@@ -168,7 +168,10 @@ class WebhooksView(BaseModel):
 
 class EvolutionInstanceView(BaseModel):
     instance_name: str | None = Field(description="The Evolution API instance serving this integration")
-    state: str | None = Field(description="Evolution's connection state at the last check (open, close)")
+    state: str | None = Field(
+        description="Evolution's connection state at the last check (open, connecting, close), or removed when "
+        "the instance was deleted outside this service"
+    )
 
 
 class ConnectionStatusResponse(BaseModel):

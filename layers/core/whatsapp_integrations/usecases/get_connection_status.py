@@ -37,7 +37,9 @@ def get_connection_status(
     return services.database.in_transaction(read)
 
 
-def refresh_connection_status(caller: Caller, integration_id: UUID, services: Services) -> ConnectionStatus:
+def refresh_connection_status(
+    caller: Caller, integration_id: UUID, services: Services, *, history: int = 10
+) -> ConnectionStatus:
     """The "check now" button: the status check, run at once for one integration in any state (only Meta when no
     instance is expected), counted against the tenant's Meta-call limit only when it reaches Meta."""
     found = services.database.autocommit(
@@ -55,7 +57,7 @@ def refresh_connection_status(caller: Caller, integration_id: UUID, services: Se
             raise MetaUnavailable(
                 f"{failure.error.message} Nothing was changed; try again later.", failure.retry_after_seconds or 30
             ) from None
-    return get_connection_status(caller, integration_id, services, history=10)
+    return get_connection_status(caller, integration_id, services, history=history)
 
 
 def _counted(caller: Caller, services: Services) -> bool:

@@ -29,7 +29,7 @@ from whatsapp_integrations.domain.integration import Integration
 from whatsapp_integrations.domain.lifecycle import IntegrationStatus
 from whatsapp_integrations.domain.message_status import MessageStatus, normalise
 from whatsapp_integrations.domain.provisioning import provisioning_error
-from whatsapp_integrations.domain.state_change import Transition
+from whatsapp_integrations.domain.state_change import REMOVED_STATE, InstanceUpdate, Transition
 from whatsapp_integrations.observability import logger, metrics
 from whatsapp_integrations.services import Services
 from whatsapp_integrations.usecases.outbox_dispatch import dispatch
@@ -184,6 +184,7 @@ def _instance_removed(webhook: EvolutionWebhook, target: WebhookTarget, services
                 audit=AuditEntry("integration.instance_removed_outside", details={"event": webhook.event}),
                 # The name stays: the instance is still expected, so the status check and a repair re-create it.
                 error=provisioning_error("instance_removed_outside"),
+                instance=InstanceUpdate(state=REMOVED_STATE),
             ),
         )
 

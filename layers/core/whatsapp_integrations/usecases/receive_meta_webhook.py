@@ -67,7 +67,9 @@ def receive_meta_webhook(
         raw_body, signature, _app_secret(target, services)
     ):
         metrics.add_metric(name="MetaWebhookUnauthenticated", unit="Count", value=1)
-        raise WebhookUnauthenticated()
+        raise WebhookUnauthenticated(
+            "X-Hub-Signature-256 is missing or is not the signature of this body with the integration's app secret."
+        )
     try:
         payload = json.loads(raw_body)
     except (ValueError, RecursionError):

@@ -33,7 +33,7 @@ from whatsapp_integrations.domain.provisioning import (
     TransientFailure,
     provisioning_error,
 )
-from whatsapp_integrations.domain.state_change import Transition
+from whatsapp_integrations.domain.state_change import REMOVED_STATE, Transition
 from whatsapp_integrations.observability import logger
 from whatsapp_integrations.services import Services
 from whatsapp_integrations.usecases.graph_failures import classify_graph_error
@@ -169,6 +169,7 @@ def _check_evolution(integration: Integration, secrets: StoredSecrets, services:
         instance = evolution.fetch_instance(name)
         if instance is None:
             findings.evolution_problem = provisioning_error("instance_removed_outside")
+            findings.evolution_state = REMOVED_STATE
             return
         if instance.number != integration.phone_number_id:
             findings.evolution_problem = provisioning_error("evolution_instance_conflict")
