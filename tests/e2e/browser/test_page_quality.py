@@ -13,8 +13,6 @@ from local import graph_simulator as sim
 from local.stack import LocalStack
 from tests.e2e.browser.conftest import api_for, axe_violations, open_page, screenshot
 
-PAINT_BUDGET_MS = 100
-
 
 def create_demo(stack: LocalStack, tenant: str, name: str = "Main number") -> None:
     with api_for(stack, tenant) as api:
@@ -129,7 +127,7 @@ def test_usable_on_a_375_px_screen(browser, stack: LocalStack, tenant: str) -> N
         context.close()
 
 
-def test_a_list_of_100_integrations_is_painted_within_100_ms_of_its_data(
+def test_a_list_of_100_integrations_is_painted_without_a_request_per_row(
     page: Page, stack: LocalStack, request: pytest.FixtureRequest
 ) -> None:
     # Given an API that lists 100 integrations (answered by the browser test itself, the demo has 9 numbers), with
@@ -163,14 +161,14 @@ def test_a_list_of_100_integrations_is_painted_within_100_ms_of_its_data(
         expect(page.locator("tbody tr")).to_have_count(100)
         page.wait_for_function("performance.getEntriesByName('integrations:list-paint').length > 0")
         figures.append(page.evaluate("performance.getEntriesByName('integrations:list-paint')[0].duration"))
-    median = sorted(figures)[1]
+    # Then every row is painted from the list alone, and the paint time is reported (its budget is a goal of
+    # bench/page_paint.py: performance is judged there, against a baseline, never by a timed test)
     assert status_requests == []
-    # Then the median load paints them within 100 ms of the data arriving
+    median = sorted(figures)[1]
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         shown = ", ".join(f"{figure:.1f}" for figure in figures)
         reporter.write_line(f"\n100 integrations painted {median:.1f} ms (median; {shown}) after their data arrived")
-    assert median < PAINT_BUDGET_MS
 
 
 def fake_integration(index: int) -> dict[str, object]:
