@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from whatsapp_integrations.adapters.relay_queue import RelayQueue
     from whatsapp_integrations.adapters.secret_cipher import SecretCipher
     from whatsapp_integrations.adapters.status_sync_queue import StatusSyncQueue
+    from whatsapp_integrations.adapters.webhook_targets import WebhookTargets
 
 
 def utc_now() -> datetime:
@@ -43,6 +44,12 @@ class Services:
     @cached_property
     def database(self) -> Database:
         return Database(connection_factory(self.settings))
+
+    @cached_property
+    def webhook_targets(self) -> WebhookTargets:
+        from whatsapp_integrations.adapters.webhook_targets import WebhookTargets
+
+        return WebhookTargets(self.database)
 
     @cached_property
     def cipher(self) -> SecretCipher:
