@@ -147,7 +147,8 @@ class IntegrationResponse(Model):
 
     @classmethod
     def of(cls, integration: Integration) -> IntegrationResponse:
-        return cls.model_validate(integration.model_dump())
+        # From its attributes, not a dump: the nested models are taken as they are instead of rebuilt.
+        return cls.model_validate(integration, from_attributes=True)
 
 
 class WebhooksView(Model):
