@@ -14,13 +14,13 @@ FRONTEND := frontend
 CHROMIUM := /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: dev test install tools lint typecheck validate openapi openapi-check unit integration e2e bench token build deploy \
+.PHONY: dev test install tools lint typecheck validate openapi openapi-check unit integration e2e bench bench-quick token build deploy \
 	redrive clean frontend-install frontend-check frontend-build chromium deploy-page
 
 dev: install frontend-build ## The local stack: API on http://127.0.0.1:3003, the page on http://127.0.0.1:3005/integrations
 	$(PY) -m local.dev
 
-test: install tools lint typecheck validate openapi-check frontend-check frontend-build unit integration e2e ## Every check CI runs
+test: install tools lint typecheck validate openapi-check frontend-check frontend-build unit integration e2e bench-quick ## Every check CI runs
 
 install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -83,13 +83,11 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null
 
-bench: install ## Performance ratios against same-run baselines
-	$(PY) -m bench.cold_import
-	$(PY) -m bench.api_latency
-	$(PY) -m bench.list_scaling
-	$(PY) -m bench.connect_flow
-	$(PY) -m bench.webhook_ingest
-	$(PY) -m bench.status_fanout
+bench: install ## Every bench in full: ratios against same-run baselines, written to bench/results.json
+	$(PY) -m bench
+
+bench-quick: install ## Every bench with fewer samples (under 90 s; make test runs it): fails only if a bench breaks
+	$(PY) -m bench --quick
 
 token: install ## A development JWT for the local stack: make token TENANT=acme
 	@$(PY) -m local.dev_tokens --tenant $(TENANT)
