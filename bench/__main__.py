@@ -19,7 +19,7 @@ import time
 
 from bench import results
 
-BENCHES = ("cold_start", "read_latency", "list_scaling", "webhook_ingest", "status_fanout", "status_worker")
+BENCHES = ("cold_start", "read_latency", "list_scaling", "webhook_ingest", "status_fanout", "status_worker", "relay")
 QUICK_BUDGET_SECONDS = 90
 
 

@@ -154,6 +154,7 @@ def start_backends(
     try:
         migrate(owner_url)
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log
+        os.environ["MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR"] = "false"  # benches empty queues as they go
         moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         moto.start()
         started.append(moto)

@@ -28,7 +28,8 @@ from typing import Any
 
 from bench import results
 from bench.backends import Backends, start_backends
-from bench.first_invocations import PARAMETERS, FirstInvocation, State, first_invocations
+from bench.first_invocations import FirstInvocation, first_invocations
+from bench.integrations import PARAMETERS, State
 from bench.results import Figures, Goal
 from bench.stats import print_table
 

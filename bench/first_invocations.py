@@ -2,45 +2,34 @@
 work, the answer that proves the work was done, and what puts the state back afterwards (untimed).
 
 Every invocation runs against real local services (bench/backends.py): PostgreSQL, moto for SQS, KMS, Secrets
-Manager and EventBridge, and the Graph and Evolution simulators. State comes from the real use cases run by the
-bench itself: one integration validated with an app secret, one connected for real by the provisioner.
+Manager and EventBridge, and the Graph and Evolution simulators, on the integrations of bench/integrations.py.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
-from uuid import UUID
 
-from bench.backends import Backends
+from bench.events import RECIPIENT, Event, api, meta_post, scheduled_event, signature, sqs_event
+from bench.integrations import (
+    APP_SECRET,
+    CONNECTED_PHONE,
+    CREATED_PHONE,
+    PROVISIONED_PHONE,
+    READ_WAMID,
+    TENANT,
+    WEBHOOK_SECRET,
+    State,
+)
 from local.gateway import http_api_event
-from local.graph_simulator import DEMO_APP_ID, DEMO_APP_SECRET, DEMO_PHONE_NUMBER_IDS, DEMO_WABA_ID, VALID_TOKEN
-from whatsapp_integrations.adapters import webhook_store
-from whatsapp_integrations.domain.caller import Caller
-from whatsapp_integrations.domain.credentials import MetaCredentials
-from whatsapp_integrations.domain.message_status import MessageStatus
+from local.graph_simulator import DEMO_WABA_ID, VALID_TOKEN
 from whatsapp_integrations.domain.provisioning import Operation, ProvisioningMessage
-from whatsapp_integrations.services import Services, build_services
-from whatsapp_integrations.usecases.connection_requests import request_connect
-from whatsapp_integrations.usecases.create_integration import create_integration
-from whatsapp_integrations.usecases.provision_integration import provision
 
 Kind = Literal["http", "queue", "scheduled", "deploy"]
-Event = dict[str, Any]
 
-TENANT = "bench-cold-start"
 PATH = "/integrations/whatsapp"
-WEBHOOK_SECRET = "bench-cold-start-webhook-secret"
-RECIPIENT = "5511999990000"
-# One demo phone number per role: the unique index allows one live integration per number.
-VALIDATED_PHONE, CONNECTED_PHONE, CREATED_PHONE, PROVISIONED_PHONE = DEMO_PHONE_NUMBER_IDS[:4]
-# Template parameters a deployment would raise for this traffic: every run is one more request of the same tenant.
-PARAMETERS = {"TenantRequestsPerMinute": "100000", "MetaCallsPerMinute": "10000"}
 
 
 @dataclass(frozen=True)
@@ -60,123 +49,6 @@ def answered(*codes: int) -> Callable[[Any], bool]:
 
 def no_batch_failures(answer: Any) -> bool:
     return bool(answer == {"batchItemFailures": []})
-
-
-class State:
-    """The integrations the first invocations work on, made by the real use cases."""
-
-    def __init__(self, backends: Backends) -> None:
-        self.backends = backends
-        self.services: Services = build_services(backends.settings())
-        self.caller = Caller(TENANT, "bench", "seed")
-        self.validated = self.create(VALIDATED_PHONE)
-        self.connected = self.connect(self.create(CONNECTED_PHONE))
-        self.sql(
-            "UPDATE integrations SET webhook_secret_hash = :hash WHERE id = :id",
-            hash=hashlib.sha256(WEBHOOK_SECRET.encode()).hexdigest(),
-            id=self.connected,
-        )
-        self.wamids = (f"wamid.cold.{n}" for n in range(1_000_000))
-        self.services.database.autocommit(
-            lambda session: webhook_store.record_statuses(
-                session,
-                self.validated,
-                TENANT,
-                [webhook_store.StatusReport("wamid.cold.read", MessageStatus.READ)],
-                source="evolution",
-            )
-        )
-
-    def create(self, phone: str) -> UUID:
-        credentials = MetaCredentials(phone, DEMO_WABA_ID, VALID_TOKEN, DEMO_APP_ID, DEMO_APP_SECRET)
-        return create_integration(self.caller, f"Cold start {phone}", credentials, self.services).id
-
-    def connect(self, integration_id: UUID) -> UUID:
-        request_connect(self.caller, integration_id, self.services)
-        message = ProvisioningMessage(TENANT, integration_id, Operation.CONNECT, "bench-seed")
-        provision(message, self.services, attempt=1)
-        return integration_id
-
-    def connecting(self) -> UUID:
-        """A fresh integration whose connect was requested: the provisioner's work."""
-        integration_id = self.create(PROVISIONED_PHONE)
-        request_connect(self.caller, integration_id, self.services)
-        return integration_id
-
-    def set_status(self, integration_id: UUID, status: str) -> None:
-        self.sql(
-            "UPDATE integrations SET status = :status, pending_operation = NULL, deleted_at = NULL WHERE id = :id",
-            status=status,
-            id=integration_id,
-        )
-
-    def forget_phone(self, phone: str) -> None:
-        """Free a demo phone number again (a soft delete, as DELETE does)."""
-        self.sql(
-            "UPDATE integrations SET deleted_at = now() WHERE phone_number_id = :phone AND deleted_at IS NULL",
-            phone=phone,
-        )
-
-    def version(self, integration_id: UUID) -> int:
-        row = self.services.database.autocommit(
-            lambda session: session.fetch_one("SELECT version FROM integrations WHERE id = :id", id=integration_id)
-        )
-        assert row is not None
-        return int(row["version"])
-
-    def sql(self, statement: str, **params: Any) -> None:
-        self.services.database.autocommit(lambda session: session.execute(statement, **params))
-
-    def close(self) -> None:
-        self.services.database.close()
-
-
-def api(
-    method: str, route: str, path: str, body: Any = None, headers: dict[str, str] | None = None, **path_params: str
-) -> Event:
-    """An authorized HTTP API request of the bench tenant."""
-    raw = json.dumps(body).encode() if body is not None else b""
-    return http_api_event(
-        f"{method} {route}",
-        method,
-        path,
-        headers={"content-type": "application/json", **(headers or {})} if raw else dict(headers or {}),
-        body=raw,
-        path_parameters=path_params or None,
-        claims={"tenant_id": TENANT, "sub": "bench"},
-    )
-
-
-def sqs_event(body: dict[str, Any]) -> Event:
-    return {
-        "Records": [
-            {
-                "messageId": str(uuid.uuid4()),
-                "receiptHandle": "bench-receipt",
-                "body": json.dumps(body),
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:bench",
-                "awsRegion": "us-east-1",
-            }
-        ]
-    }
-
-
-def scheduled_event() -> Event:
-    return {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.scheduler"}
-
-
-def meta_post(phone: str, wamid: str) -> bytes:
-    status = {"id": wamid, "status": "delivered", "timestamp": "1795921700", "recipient_id": RECIPIENT}
-    value = {"messaging_product": "whatsapp", "metadata": {"phone_number_id": phone}, "statuses": [status]}
-    body = {
-        "object": "whatsapp_business_account",
-        "entry": [{"id": DEMO_WABA_ID, "changes": [{"field": "messages", "value": value}]}],
-    }
-    return json.dumps(body, separators=(",", ":")).encode()
 
 
 def first_invocations(state: State) -> list[FirstInvocation]:
@@ -201,12 +73,11 @@ def first_invocations(state: State) -> list[FirstInvocation]:
 
     def meta_webhook() -> Event:
         raw = meta_post(CONNECTED_PHONE, next(state.wamids))
-        signature = "sha256=" + hmac.new(DEMO_APP_SECRET.encode(), raw, hashlib.sha256).hexdigest()
         return http_api_event(
             "POST /webhooks/meta/{integration_id}",
             "POST",
             f"/webhooks/meta/{connected}",
-            headers={"content-type": "application/json", "x-hub-signature-256": signature},
+            headers={"content-type": "application/json", "x-hub-signature-256": signature(raw, APP_SECRET)},
             body=raw,
             path_parameters={"integration_id": connected},
         )
@@ -240,9 +111,9 @@ def first_invocations(state: State) -> list[FirstInvocation]:
             lambda: api(
                 "GET",
                 f"{one}/messages/{{wamid}}",
-                f"{PATH}/{validated}/messages/wamid.cold.read",
+                f"{PATH}/{validated}/messages/{READ_WAMID}",
                 integration_id=validated,
-                wamid="wamid.cold.read",
+                wamid=READ_WAMID,
             ),
             answered(200),
         ),
