@@ -19,7 +19,17 @@ import time
 
 from bench import results
 
-BENCHES = ("cold_start", "read_latency", "list_scaling", "webhook_ingest", "status_fanout", "status_worker", "relay")
+BENCHES = (
+    "cold_start",
+    "read_latency",
+    "list_scaling",
+    "webhook_ingest",
+    "status_fanout",
+    "status_worker",
+    "relay",
+    "api_latency",
+    "connect_flow",
+)
 QUICK_BUDGET_SECONDS = 90
 
 
