@@ -86,7 +86,7 @@ def goal(name: str, answer: Summary, refused: Summary, bare: Summary, baseline: 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=500 if results.quick() else 3000, help="interleaved rounds")
+    parser.add_argument("--runs", type=int, default=300 if results.quick() else 3000, help="interleaved rounds")
     args = parser.parse_args()
 
     backends = start_backends(DATABASE_NAME, simulators=False)

@@ -183,7 +183,7 @@ def goal(name: str, pair: Pair, subject: str, baseline: str, ratio: float, note:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rounds", type=int, default=60 if results.quick() else 400, help="interleaved rounds each")
+    parser.add_argument("--rounds", type=int, default=40 if results.quick() else 400, help="interleaved rounds each")
     args = parser.parse_args()
 
     logger.setLevel("ERROR")  # the bench's own provisioning logs every step

@@ -38,7 +38,7 @@ DATABASE_NAME = "wa_bench_status_worker"
 TENANT = "bench-worker"
 LATENCY_SECONDS = 0.02
 WORKERS = 10
-PARALLEL_CHECKS = 200
+PARALLEL_CHECKS = 100 if results.quick() else 200
 SEQUENTIAL_CHECKS = 2 * len(DEMO_PHONE_NUMBER_IDS)
 INSERT_CONNECTING = """
 INSERT INTO integrations (id, tenant_id, name, phone_number_id, waba_id, access_token_ciphertext, kms_key_id,

@@ -201,8 +201,8 @@ def figures(label: str, summary: Summary) -> Figures:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=500 if results.quick() else 3000, help="interleaved rounds")
-    parser.add_argument("--seconds", type=float, default=1.0 if results.quick() else 5.0, help="sustained, each")
+    parser.add_argument("--runs", type=int, default=300 if results.quick() else 3000, help="interleaved rounds")
+    parser.add_argument("--seconds", type=float, default=0.5 if results.quick() else 5.0, help="sustained, each")
     args = parser.parse_args()
 
     backends = start_backends(DATABASE_NAME, simulators=False)

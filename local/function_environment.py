@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ def function_environment(
 ) -> dict[str, str]:
     """`resources` maps `Name` (for Ref) and `Name.Attribute` (for GetAtt) to local values; `parameters` overrides
     the template's defaults."""
-    template = load_template(template_path)
+    template = _template(template_path)
     function = template["Resources"][logical_id]
     if function["Type"] != "AWS::Serverless::Function":
         raise ValueError(f"{logical_id} is not a function")
@@ -51,12 +52,18 @@ def function_environment(
 
 def function_ids(template_path: Path) -> dict[str, str]:
     """Each function's code folder name (functions/<name>/) and its logical id."""
-    template = load_template(template_path)
+    template = _template(template_path)
     return {
         Path(resource["Properties"]["CodeUri"]).name: logical_id
         for logical_id, resource in template["Resources"].items()
         if resource["Type"] == "AWS::Serverless::Function"
     }
+
+
+@lru_cache(maxsize=4)
+def _template(path: Path) -> dict[str, Any]:
+    """Parsed once per process: a bench resolves environments hundreds of times (never changed by a caller)."""
+    return load_template(path)
 
 
 class _Resolver:
