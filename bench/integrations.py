@@ -71,8 +71,11 @@ class State:
         return integration_id
 
     def set_status(self, integration_id: UUID, status: str) -> None:
+        """Back to `status` after a bench moved it (a validated integration has no Evolution instance)."""
         self.sql(
-            "UPDATE integrations SET status = :status, pending_operation = NULL, deleted_at = NULL WHERE id = :id",
+            """UPDATE integrations SET status = :status, pending_operation = NULL, deleted_at = NULL,
+                   evolution_instance_name = CASE WHEN :status = 'validated' THEN NULL ELSE evolution_instance_name END
+               WHERE id = :id""",
             status=status,
             id=integration_id,
         )
