@@ -144,6 +144,25 @@ def print_goals(entries: Sequence[dict[str, Any]]) -> None:
     print_table(["goal", "subject (median, min)", "baseline (median, min)", "ratio", "of mins", "goal", "holds"], rows)
 
 
+def markdown(data: dict[str, Any]) -> str:
+    """The goals as a Markdown table (bench/README.md shows the latest full run's)."""
+    lines = [
+        f"{data['mode'].capitalize()} run of {data['started_at']}, Python {data['python']}, "
+        f"{data['machine']['cpus']} CPUs, {data.get('seconds', 0):.0f} s in all.",
+        "",
+        "| goal | subject (median, min) | baseline (median, min) | ratio | ratio of minimums | goal | holds |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for entry in data["goals"]:
+        goal = "-" if entry["goal"] is None else f"<= {entry['goal']:.2f}x"
+        holds = {True: "yes", False: "**no**", None: "-"}[entry["holds"]]
+        lines.append(
+            f"| {entry['name']} | {_figure(entry['subject'])} | {_figure(entry['baseline'])} | "
+            f"{entry['ratio']:.2f}x | {entry['ratio_of_minimums']:.2f}x | {goal} | {holds} |"
+        )
+    return "\n".join(lines)
+
+
 def _figure(figures: dict[str, Any]) -> str:
     unit = figures["unit"]
     if figures["runs"] == 1:
@@ -157,3 +176,7 @@ def _number(value: float) -> str:
 
 def _write(data: dict[str, Any]) -> None:
     RESULTS.write_text(json.dumps(data, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    print(markdown(read()))
