@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 
 from bench import results
+from bench.integrations import PARAMETERS
 from bench.results import Figures, Goal
 from bench.seed import connect, seed_integrations
 from bench.stats import Summary, time_calls
@@ -31,8 +32,6 @@ DATABASE_NAME = "wa_bench"
 TENANT = "bench-tenant"
 PATH = "/integrations/whatsapp"
 WARMUP = 10
-# Settings caps META_CALLS_PER_MINUTE at 10,000: the highest allowed, far above what the create loop needs.
-CALLS_PER_MINUTE = "10000"
 GATEWAY_400 = "GET not-a-uuid -> 400 (no I/O)"
 CREATE = "POST create (Graph simulator + KMS)"
 
@@ -148,7 +147,7 @@ def main() -> None:
             evolution_port=0,
             page_port=None,
             database_name=DATABASE_NAME,
-            extra_environment={"META_CALLS_PER_MINUTE": CALLS_PER_MINUTE},
+            template_parameters=PARAMETERS,  # the tenant's quotas as a deployment would raise them for this traffic
             log=lambda _: None,
         )
     )

@@ -33,6 +33,7 @@ import httpx
 
 from bench import results
 from bench.api_latency import expect, measure_select_one
+from bench.integrations import PARAMETERS
 from bench.results import Figures, Goal
 from bench.stats import Summary, print_table, ratio
 from local.evolution_simulator import EvolutionSimulator
@@ -64,7 +65,6 @@ SETTLED = frozenset({"connected", "disconnected", "error", "reauth_required", "v
 # connecting needs, Meta's webhooks are wired too).
 MINIMUM_CALLS = {"Evolution": 3, "Graph": 4}
 ENVIRONMENT = {
-    "META_CALLS_PER_MINUTE": "10000",  # the highest Settings accepts; every create calls Graph too
     # The provisioner logs INFO per step through a stdout handler bound at import, which redirect_stdout cannot catch.
     "POWERTOOLS_LOG_LEVEL": "WARNING",
 }
@@ -283,6 +283,7 @@ def main() -> None:
             page_port=None,
             database_name=DATABASE_NAME,
             extra_environment=ENVIRONMENT,
+            template_parameters=PARAMETERS,  # the tenant's quotas as a deployment would raise them for this traffic
             log=lambda _: None,
         )
     )
