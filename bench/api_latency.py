@@ -23,7 +23,7 @@ from bench import results
 from bench.integrations import PARAMETERS
 from bench.results import Figures, Goal
 from bench.seed import connect, seed_integrations
-from bench.stats import Summary, time_calls
+from bench.stats import Summary
 from local.graph_simulator import DEMO_PHONE_NUMBER_IDS, DEMO_WABA_ID, VALID_TOKEN
 from local.postgres import drop_database, find_or_start_postgres
 from local.stack import ROOT, LocalStack, StackConfig, start_stack
@@ -47,8 +47,8 @@ def expect(status: int) -> Callable[[httpx.Response], httpx.Response]:
     return check
 
 
-def measure_create(http: httpx.Client, runs: int) -> Summary:
-    """Time POST create only; each created integration is deleted (untimed) to free its demo phone number."""
+def creator(http: httpx.Client) -> Callable[[], float]:
+    """POST create, timed; the integration is then deleted (untimed) to free its demo phone number."""
     numbers: Iterator[str] = itertools.cycle(DEMO_PHONE_NUMBER_IDS)
     created_201 = expect(201)
 
@@ -60,9 +60,7 @@ def measure_create(http: httpx.Client, runs: int) -> Summary:
         expect(204)(http.delete(f"{PATH}/{response.json()['id']}"))
         return elapsed_ms
 
-    for _ in range(WARMUP):
-        create_then_delete()
-    return Summary.of([create_then_delete() for _ in range(runs)])
+    return create_then_delete
 
 
 def getter(http: httpx.Client, url: str, status: int, **params: int) -> Callable[[], httpx.Response]:
@@ -80,30 +78,25 @@ def seed_and_pick_one(database_url: str) -> str:
         database.close()
 
 
-def measure_select_one(database_url: str, runs: int) -> Summary:
-    """One bare round trip: a prepared SELECT 1 on a reused connection."""
-    database = connect(database_url)
-    try:
-        statement = database.prepare("SELECT 1")
-        return time_calls(statement.run, runs=runs, warmup=WARMUP)
-    finally:
-        database.close()
-
-
 def measure(stack: LocalStack, runs: int) -> dict[str, Summary]:
+    """Each round sends every request once, taking turns, so drift hits them all alike."""
     some_id = seed_and_pick_one(stack.owner_database_url)
-    measured: dict[str, Summary] = {}
     headers = {"Authorization": f"Bearer {stack.tokens.issue(TENANT, subject='bench-user')}"}
     with httpx.Client(base_url=stack.api_url, headers=headers, timeout=30) as http:
-        routes = {
+        requests = {
             GATEWAY_400: getter(http, f"{PATH}/not-a-uuid", 400),
             "GET one integration": getter(http, f"{PATH}/{some_id}", 200),
             "GET list (limit 20)": getter(http, PATH, 200, limit=20),
         }
-        for label, call in routes.items():
-            measured[label] = time_calls(call, runs=runs, warmup=WARMUP)
-        measured[CREATE] = measure_create(http, runs)
-    return measured
+        create = creator(http)
+        samples: dict[str, list[float]] = {label: [] for label in [*requests, CREATE]}
+        for _ in range(WARMUP + runs):
+            for label, request in requests.items():
+                started = time.perf_counter()
+                request()
+                samples[label].append((time.perf_counter() - started) * 1000)
+            samples[CREATE].append(create())
+    return {label: Summary.of(values[WARMUP:]) for label, values in samples.items()}
 
 
 def report(measured: dict[str, Summary]) -> None:

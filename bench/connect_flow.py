@@ -32,10 +32,11 @@ from typing import TypeVar
 import httpx
 
 from bench import results
-from bench.api_latency import expect, measure_select_one
+from bench.api_latency import expect
 from bench.integrations import PARAMETERS
 from bench.results import Figures, Goal
-from bench.stats import Summary, print_table, ratio
+from bench.seed import connect
+from bench.stats import Summary, print_table, ratio, time_calls
 from local.evolution_simulator import EvolutionSimulator
 from local.graph_simulator import (
     DEMO_APP_ID,
@@ -56,6 +57,7 @@ TENANT = "bench-connect-tenant"
 PATH = "/integrations/whatsapp"
 WARMUP = 1 if results.quick() else 2
 SELECT_ONE_RUNS = 200
+SELECT_ONE_WARMUP = 10
 POLL_SECONDS = 0.02
 SETTLE_TIMEOUT_SECONDS = 30.0
 INJECTED_LATENCY_SECONDS = 0.05
@@ -175,6 +177,16 @@ def measure_connects(stack: LocalStack, runs: int) -> dict[float, list[Connect]]
 class Results:
     connects: dict[float, list[Connect]]
     select_one: Summary
+
+
+def measure_select_one(database_url: str, runs: int) -> Summary:
+    """One bare round trip: a prepared SELECT 1 on a reused connection."""
+    database = connect(database_url)
+    try:
+        statement = database.prepare("SELECT 1")
+        return time_calls(statement.run, runs=runs, warmup=SELECT_ONE_WARMUP)
+    finally:
+        database.close()
 
 
 def measure(stack: LocalStack, runs: int) -> Results:
