@@ -15,7 +15,8 @@ CHROMIUM := /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .DEFAULT_GOAL := help
-.PHONY: help dev test checks tiers install tools lint typecheck validate openapi openapi-check unit integration e2e bench token build deploy \
+.PHONY: help dev test checks checks-then-benches tiers install tools lint typecheck validate openapi openapi-check unit integration e2e bench \
+	bench-quick token build deploy \
 	redrive clean frontend-install frontend-check frontend-build chromium deploy-page
 
 help: ## This list: every target and what it does (`make` alone shows it too)
@@ -24,13 +25,17 @@ help: ## This list: every target and what it does (`make` alone shows it too)
 dev: install frontend-build ## The local stack: API on http://127.0.0.1:3003, the page on http://127.0.0.1:3005/integrations
 	$(PY) -m local.dev
 
-# Installs first; then the static checks run beside the test tiers (which run one after the other: they share
-# PostgreSQL's roles), each block of output printed whole when it ends.
+# Installs first; then two lines of work side by side, each block of output printed whole when it ends: the static
+# checks followed by the quick benches (a check that they still run: a missed timing goal does not fail them), and
+# the test tiers one after the other.
 test: ## Every check CI runs
 	@$(MAKE) --no-print-directory install tools frontend-install chromium
-	@$(MAKE) --no-print-directory -j2 --output-sync=target checks tiers
+	@$(MAKE) --no-print-directory -j2 --output-sync=target checks-then-benches tiers
 
 checks: lint typecheck validate openapi-check frontend-check ## The static checks: ruff, mypy, sam validate, OpenAPI, the page's
+
+checks-then-benches: checks ## The static checks, then the quick benches
+	@$(MAKE) --no-print-directory bench-quick
 
 tiers: install ## The test tiers in order: unit, integration, end-to-end
 	@$(MAKE) --no-print-directory -j1 unit integration e2e
@@ -56,8 +61,8 @@ lint: install ## ruff check and ruff format --check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-typecheck: install ## mypy of layers/core, functions and local
-	$(VENV)/bin/mypy layers/core functions local
+typecheck: install ## mypy of layers/core, functions, local and bench
+	$(VENV)/bin/mypy layers/core functions local bench
 
 validate: tools ## sam validate --lint of both templates (no AWS account or Docker needed)
 	$(SAM) validate --lint --region eu-west-1 --template template.yaml
@@ -98,13 +103,11 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null
 
-bench: install ## Performance ratios against same-run baselines
-	$(PY) -m bench.cold_import
-	$(PY) -m bench.api_latency
-	$(PY) -m bench.list_scaling
-	$(PY) -m bench.connect_flow
-	$(PY) -m bench.webhook_ingest
-	$(PY) -m bench.status_fanout
+bench: install ## Every bench in full: ratios against same-run baselines, written to bench/results.json
+	$(PY) -m bench
+
+bench-quick: install ## Every bench with fewer samples (under 90 s; make test runs it): fails only if a bench breaks
+	$(PY) -m bench --quick
 
 token: install ## A development JWT for the local stack: make token TENANT=acme (READ_ONLY=1: without integrations:write)
 	@$(PY) -m local.dev_tokens --tenant $(TENANT) $(if $(READ_ONLY),--read-only)

@@ -16,12 +16,13 @@ class Summary:
     median_ms: float
     p95_ms: float
     runs: int
+    min_ms: float
 
     @classmethod
     def of(cls, samples_ms: Sequence[float]) -> Summary:
         ordered = sorted(samples_ms)
         p95_index = min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))
-        return cls(statistics.median(ordered), ordered[p95_index], len(ordered))
+        return cls(statistics.median(ordered), ordered[p95_index], len(ordered), ordered[0])
 
 
 def time_calls(call: Callable[[], object], *, runs: int, warmup: int = 0) -> Summary:

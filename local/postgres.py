@@ -48,11 +48,19 @@ RUNTIME_PASSWORD = "local-runtime-password"
 def runtime_login(owner_url: str) -> str:
     """A login role of whatsapp_runtime (the rights the migrations grant the functions), and the URL of the same
     database for it: the local stack runs the functions with exactly what they get when deployed."""
-    with _connect(owner_url) as connection:
-        exists = connection.run("SELECT 1 FROM pg_roles WHERE rolname = :name", name=RUNTIME_LOGIN)
-        verb = "ALTER" if exists else "CREATE"
-        connection.run(f"{verb} ROLE {RUNTIME_LOGIN} LOGIN PASSWORD '{RUNTIME_PASSWORD}'")
-        connection.run(f"GRANT whatsapp_runtime TO {RUNTIME_LOGIN}")
+    # Roles belong to the cluster: stacks and test tiers starting side by side race on them, so a loser tries again.
+    for attempt in range(5):
+        try:
+            with _connect(owner_url) as connection:
+                exists = connection.run("SELECT 1 FROM pg_roles WHERE rolname = :name", name=RUNTIME_LOGIN)
+                verb = "ALTER" if exists else "CREATE"
+                connection.run(f"{verb} ROLE {RUNTIME_LOGIN} LOGIN PASSWORD '{RUNTIME_PASSWORD}'")
+                connection.run(f"GRANT whatsapp_runtime TO {RUNTIME_LOGIN}")
+            break
+        except pg8000.native.DatabaseError:
+            if attempt == 4:
+                raise
+            time.sleep(0.1 * (attempt + 1))
     parts = urlsplit(owner_url)
     netloc = f"{RUNTIME_LOGIN}:{RUNTIME_PASSWORD}@{parts.hostname}:{parts.port or 5432}"
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))

@@ -196,7 +196,7 @@ def test_status_sync_sets_a_removed_override_again_and_reports_one_taken(tenant_
 def test_a_handshake_that_keeps_failing_ends_in_callback_verification_failed(tenant_a: Api, stack: LocalStack) -> None:
     # Given Meta's handshake against our endpoint timing out (as behind a slow proxy)
     integration = create(tenant_a)
-    graph(stack).handshake_timeout_seconds = 0
+    graph(stack).handshake_timeout_seconds = 0.000001
     try:
         tenant_a.post(f"/integrations/whatsapp/{integration['id']}/connect")
         status = wait_for(tenant_a, integration["id"], SETTLED, timeout=60)

@@ -22,9 +22,12 @@ from local import graph_simulator as sim
 from local.evolution_simulator import EvolutionSimulator
 from local.gateway import LambdaContext, http_api_event
 from tests.integration.conftest import EVOLUTION_KEY, load_function
+from tests.integration.round_trips import RoundTrips, count_round_trips
 from whatsapp_integrations.adapters import webhook_store
+from whatsapp_integrations.adapters.webhook_targets import WebhookTargets
 from whatsapp_integrations.domain.caller import Caller
 from whatsapp_integrations.domain.credentials import MetaCredentials, token_hmac
+from whatsapp_integrations.domain.message_status import MessageStatus
 from whatsapp_integrations.observability import logger as app_logger
 from whatsapp_integrations.services import Services, default_services
 from whatsapp_integrations.usecases.create_integration import create_integration
@@ -482,3 +485,191 @@ def test_a_malformed_field_of_one_event_ignores_that_event_with_200(
         )
     )
     assert stored is not None and stored["n"] == 0
+
+
+# ---------------------------------------------------------------- the hot path: round trips and the kept target
+
+
+def warm(function: ModuleType, connected: UUID) -> RoundTrips:
+    """Count the function's round trips from its first request on, and send that request (it prepares the
+    statements and keeps the target)."""
+    round_trips = count_round_trips(default_services())
+    assert post(function, status(connected, "wamid.WARM", "SENT"))[1]["result"] == "recorded"
+    return round_trips
+
+
+def test_a_status_takes_one_round_trip_and_two_when_it_publishes(webhook_function: ModuleType, connected: UUID) -> None:
+    # Given a warm function (the event bus is configured, so a visible change is published)
+    round_trips = warm(webhook_function, connected)
+    # When a new status arrives, then the same again
+    (_, fresh), new_trips = round_trips.of(lambda: post(webhook_function, status(connected, "wamid.WARM", "READ")))
+    (_, again), duplicate_trips = round_trips.of(
+        lambda: post(webhook_function, status(connected, "wamid.WARM", "READ"))
+    )
+    # Then the new one is one statement plus the outbox delete after publishing, the duplicate one statement
+    assert (fresh["result"], new_trips) == ("recorded", 2)
+    assert (again["result"], duplicate_trips) == ("duplicate", 1)
+
+
+def test_a_wrong_secret_is_refused_while_the_target_is_kept(webhook_function: ModuleType, connected: UUID) -> None:
+    # Given a warm function that keeps the integration's target
+    round_trips = warm(webhook_function, connected)
+    # When a webhook carries a wrong secret and no apikey
+    (code, body), trips = round_trips.of(
+        lambda: post(
+            webhook_function,
+            envelope(connected, "messages.update", {"keyId": "wamid.X", "status": "SENT"}, apikey=None),
+            secret="not-the-secret",
+        )
+    )
+    # Then it is refused, after checking once more against the database
+    assert (code, body["code"], trips) == (401, "webhook_unauthenticated", 1)
+    # And the right secret still gets through
+    assert post(webhook_function, status(connected, "wamid.X", "SENT"))[1]["result"] == "recorded"
+
+
+def test_a_new_secret_is_accepted_at_once_while_the_old_target_is_kept(
+    webhook_function: ModuleType, connected: UUID, services: Services
+) -> None:
+    # Given a warm function that keeps the target with the current secret
+    warm(webhook_function, connected)
+    # When a reconnect rotates the secret
+    services.database.autocommit(
+        lambda session: session.execute(
+            "UPDATE integrations SET webhook_secret_hash = :hash WHERE id = :id",
+            hash=hashlib.sha256(b"rotated-secret").hexdigest(),
+            id=connected,
+        )
+    )
+    without_apikey = envelope(connected, "messages.update", {"keyId": "wamid.R", "status": "SENT"}, apikey=None)
+    # Then the new secret is accepted right away and the old one is refused
+    assert post(webhook_function, without_apikey, secret="rotated-secret")[0] == 200
+    assert post(webhook_function, without_apikey, secret=SECRET)[0] == 401
+
+
+def test_a_kept_target_is_read_again_once_it_expires(connected: UUID, services: Services) -> None:
+    # Given targets kept for 15 s on a clock the test moves, and the integration's target kept
+    now = [1000.0]
+    targets = WebhookTargets(services.database, ttl_seconds=15, clock=lambda: now[0])
+    assert targets.find(connected) is not None
+    # When the integration is deleted
+    services.database.autocommit(
+        lambda session: session.execute("UPDATE integrations SET deleted_at = now() WHERE id = :id", id=connected)
+    )
+    # Then the kept target serves until it expires, and a fresh read after that finds nothing
+    now[0] += 14.9
+    assert targets.find(connected) is not None
+    now[0] += 0.2
+    assert targets.find(connected) is None
+
+
+def test_an_array_of_statuses_is_written_in_one_statement(
+    webhook_function: ModuleType, connected: UUID, services: Services, caller: Caller
+) -> None:
+    # Given a warm function that has already written an array (its statement is prepared)
+    round_trips = warm(webhook_function, connected)
+    warm_array = [{"keyId": "wamid.WARM", "status": "DELIVERED"}, {"keyId": "wamid.WARM", "status": "READ"}]
+    assert post(webhook_function, envelope(connected, "messages.update", warm_array))[1]["result"] == "recorded"
+    # When one webhook carries several statuses, one of them malformed and one a repeat
+    updates = [
+        {"keyId": "wamid.B", "status": "SENT"},
+        {"keyId": "wamid.B", "status": "DELIVERED"},
+        {"key": {"id": "wamid.C"}, "status": "READ"},
+        {"status": "READ"},
+        {"keyId": "wamid.B", "status": "SENT"},
+    ]
+    (code, body), trips = round_trips.of(
+        lambda: post(webhook_function, envelope(connected, "messages.update", updates))
+    )
+    # Then they are recorded with one statement (and one outbox delete after publishing their events)
+    assert (code, body["result"], trips) == (200, "recorded", 2)
+    first, second = message(services, caller, connected, "wamid.B"), message(services, caller, connected, "wamid.C")
+    assert first.progress == "DELIVERED" and sorted(seen.status for seen in first.history) == ["DELIVERED", "SENT"]
+    assert second.progress == "READ"
+
+
+def test_an_array_of_nothing_usable_is_ignored(webhook_function: ModuleType, connected: UUID) -> None:
+    code, body = post(webhook_function, envelope(connected, "messages.update", [{"status": "READ"}, 7, None]))
+    assert (code, body["result"]) == (200, "ignored")
+
+
+def new_integration(services: Services, tenant_id: str) -> UUID:
+    integration_id = uuid4()
+    services.database.autocommit(
+        lambda session: session.execute(
+            """INSERT INTO integrations (id, tenant_id, name, phone_number_id, waba_id, access_token_ciphertext,
+                   kms_key_id, token_fingerprint, status)
+               VALUES (:id, :tenant_id, 'Array', :phone, '200000000000001', '\\x00', 'k', 'f', 'connected')""",
+            id=integration_id,
+            tenant_id=tenant_id,
+            phone=str(800_000_000_000_000 + uuid4().int % 10**12),
+        )
+    )
+    return integration_id
+
+
+def outcome(services: Services, integration_id: UUID) -> tuple[Any, ...]:
+    """Everything recording statuses leaves behind for one integration."""
+    return services.database.autocommit(
+        lambda session: (
+            session.fetch(
+                "SELECT wamid, progress, progress_rank, failed_at IS NOT NULL AS failed FROM whatsapp_messages "
+                "WHERE integration_id = :id ORDER BY wamid",
+                id=integration_id,
+            ),
+            session.fetch(
+                "SELECT wamid, status FROM whatsapp_message_statuses WHERE integration_id = :id ORDER BY wamid, status",
+                id=integration_id,
+            ),
+            [
+                row["detail"]
+                for row in session.fetch(
+                    "SELECT payload->'detail' AS detail FROM outbox WHERE integration_id = :id ORDER BY id",
+                    id=integration_id,
+                )
+            ],
+        )
+    )
+
+
+a_report = st.tuples(st.sampled_from(["wamid.1", "wamid.2"]), st.sampled_from(list(MessageStatus)))
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(earlier=st.lists(a_report, max_size=3), batch=st.lists(a_report, min_size=1, max_size=6))
+def test_an_array_ends_exactly_as_its_statuses_one_by_one(
+    services: Services, caller: Caller, earlier: list[tuple[str, MessageStatus]], batch: list[tuple[str, MessageStatus]]
+) -> None:
+    # Given two integrations with the same statuses already recorded
+    one_statement, one_by_one = new_integration(services, caller.tenant_id), new_integration(services, caller.tenant_id)
+
+    def record(integration_id: UUID, pairs: list[tuple[str, MessageStatus]]) -> webhook_store.RecordedStatuses:
+        return services.database.autocommit(
+            lambda session: webhook_store.record_statuses(
+                session,
+                integration_id,
+                caller.tenant_id,
+                [webhook_store.StatusReport(w, s, event={"wamid": w, "reported": s.value}) for w, s in pairs],
+                source="evolution",
+            )
+        )
+
+    for pair in earlier:
+        record(one_statement, [pair])
+        record(one_by_one, [pair])
+    # When the same statuses arrive as one array for the first and one at a time for the second
+    together = record(one_statement, batch)
+    apart = [record(one_by_one, [pair]) for pair in batch]
+    # Then messages, history, events and counts are the same
+    assert outcome(services, one_statement) == outcome(services, one_by_one)
+    assert (together.new, together.visible) == (sum(r.new for r in apart), sum(r.visible for r in apart))
+    assert [entry.message.payload for entry in together.events] == [
+        entry.message.payload for result in apart for entry in result.events
+    ]
+    # (the events stay unsent: take them out of the outbox that later tests count)
+    services.database.autocommit(
+        lambda session: session.execute(
+            "DELETE FROM outbox WHERE integration_id = ANY(CAST(:ids AS uuid[]))",
+            ids=[str(one_statement), str(one_by_one)],
+        )
+    )

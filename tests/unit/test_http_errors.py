@@ -8,6 +8,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+from botocore.exceptions import ClientError, EndpointConnectionError
 
 from local.gateway import LambdaContext, http_api_event
 from tests.conftest import ROOT
@@ -216,3 +218,35 @@ def test_if_match_is_required_and_must_be_an_entity_tag(
     # When it is sent, Then it is refused before anything is read
     answer_status, answer, answer_headers = invoke(update_function, put({"name": "New"}, headers))
     assert_problem(answer_status, answer, answer_headers, status, code)
+
+
+@pytest.mark.parametrize(
+    ("failure", "expected"),
+    [
+        (ClientError({"Error": {"Code": "ThrottlingException"}}, "Encrypt"), 503),
+        (EndpointConnectionError(endpoint_url="https://kms.us-east-1.amazonaws.com"), 503),
+        (GetParameterError("the secret could not be read"), 503),
+        (RuntimeError("a bug"), 500),
+    ],
+)
+def test_a_failing_cloud_service_is_503_and_anything_else_500(
+    get_function: ModuleType, monkeypatch: pytest.MonkeyPatch, failure: Exception, expected: int
+) -> None:
+    # Given a use case that fails with an AWS SDK, a Powertools parameters or any other error
+    def fail(*_: Any) -> None:
+        raise failure
+
+    monkeypatch.setattr(get_function, "get_integration", fail)
+    # When an integration is read
+    event = http_api_event(
+        "GET /integrations/whatsapp/{integration_id}",
+        "GET",
+        "/integrations/whatsapp/5f0c8e2a-9d41-4b7e-8a36-1c2d3e4f5a6b",
+        path_parameters={"integration_id": "5f0c8e2a-9d41-4b7e-8a36-1c2d3e4f5a6b"},
+        claims=CLAIMS,
+    )
+    status, body, headers = invoke(get_function, event)
+    # Then a cloud service's failure is a retryable 503, anything else a 500
+    assert status == expected
+    assert body["code"] == ("dependency_unavailable" if expected == 503 else "internal_error")
+    assert (headers.get("Retry-After") == "5") == (expected == 503)

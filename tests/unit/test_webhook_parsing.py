@@ -117,3 +117,16 @@ def test_any_body_either_parses_or_is_refused_as_malformed(body: str) -> None:
     except MalformedWebhook:
         return
     assert webhook.event and webhook.instance
+
+
+def test_an_array_in_data_gives_one_entry_per_item_with_the_same_envelope() -> None:
+    # Given a webhook whose data is an array of updates
+    body = {"event": "messages.update", "instance": "wa-x", "data": [{"keyId": "a"}, {"keyId": "b"}], "apikey": TOKEN}
+    webhook = parse_webhook(json.dumps(body))
+    # When it is split into entries
+    entries = webhook.entries()
+    # Then each item is an entry of its own, with the envelope's event and instance
+    assert [entry.text("keyId") for entry in entries] == ["a", "b"]
+    assert {(entry.event, entry.instance) for entry in entries} == {("messages.update", "wa-x")}
+    # And a webhook whose data is one object is its own only entry
+    assert parse_webhook(json.dumps({**body, "data": {"keyId": "c"}})).entries()[0].text("keyId") == "c"

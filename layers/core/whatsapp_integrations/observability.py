@@ -8,5 +8,13 @@ SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "whatsapp-integrations")
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "WhatsAppIntegrations")
 
 logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)
+# In Lambda (tracing active) Tracer's default patches every library X-Ray knows the moment it is created, which
+# imports them all (httpx, requests, sqlite3 ...) into every function. Each is patched instead when a function
+# first builds a client of it (trace_calls_of).
+tracer = Tracer(service=SERVICE, auto_patch=False)
 metrics = Metrics(service=SERVICE, namespace=NAMESPACE)
+
+
+def trace_calls_of(library: str) -> None:
+    """X-Ray subsegments for the calls made with `library` ("botocore" or "httpx"); patching twice does nothing."""
+    tracer.patch([library])

@@ -1,7 +1,9 @@
 """The adapters a use case needs, each built on first use and then kept for the execution environment.
 
 A function builds only what it uses: GET never creates a KMS or an HTTP client, the webhook never an SQS one.
-Heavy imports (boto3, httpx) happen inside the builders for the same reason.
+Heavy imports (boto3, httpx) happen inside the builders for the same reason. What the builders share costs once per
+cold start: every AWS client comes from boto3's one default session (its endpoint data is loaded once), and both
+HTTP clients verify TLS with one SSL context (the CA bundle is read once).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from whatsapp_integrations.adapters.database import Database
 from whatsapp_integrations.adapters.database_connection import connection_factory
+from whatsapp_integrations.observability import trace_calls_of
 from whatsapp_integrations.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
     from whatsapp_integrations.adapters.relay_queue import RelayQueue
     from whatsapp_integrations.adapters.secret_cipher import SecretCipher
     from whatsapp_integrations.adapters.status_sync_queue import StatusSyncQueue
+    from whatsapp_integrations.adapters.webhook_targets import WebhookTargets
 
 
 def utc_now() -> datetime:
@@ -45,6 +49,12 @@ class Services:
         return Database(connection_factory(self.settings))
 
     @cached_property
+    def webhook_targets(self) -> WebhookTargets:
+        from whatsapp_integrations.adapters.webhook_targets import WebhookTargets
+
+        return WebhookTargets(self.database)
+
+    @cached_property
     def cipher(self) -> SecretCipher:
         from whatsapp_integrations.adapters.secret_cipher import SecretCipher
 
@@ -56,7 +66,9 @@ class Services:
 
         from whatsapp_integrations.adapters.graph_client import GraphClient
 
-        http = httpx.Client(timeout=httpx.Timeout(self.settings.graph_timeout_seconds, connect=3.0))
+        http = httpx.Client(
+            timeout=httpx.Timeout(self.settings.graph_timeout_seconds, connect=3.0), verify=self._tls_context
+        )
         return GraphClient(http, self.settings.graph_root)
 
     @cached_property
@@ -125,33 +137,46 @@ class Services:
         """The server-side key of the token HMAC (Secrets Manager, cached by Powertools parameters)."""
         if not self.settings.webhook_hmac_key_secret_arn:
             raise NotConfigured("WEBHOOK_HMAC_KEY_SECRET_ARN is not set")
-        from aws_lambda_powertools.utilities import parameters
-
-        return str(parameters.get_secret(self.settings.webhook_hmac_key_secret_arn, max_age=300)).encode()
+        return str(self._secrets.get(self.settings.webhook_hmac_key_secret_arn, max_age=300)).encode()
 
     def evolution(self) -> EvolutionClient:
         """A client with the current global key (Secrets Manager, cached by Powertools parameters)."""
         settings = self.settings
         if settings.evolution_base_url is None or not settings.evolution_api_key_secret_arn:
             raise NotConfigured("EVOLUTION_BASE_URL and EVOLUTION_API_KEY_SECRET_ARN are not set")
-        from aws_lambda_powertools.utilities import parameters
-
         from whatsapp_integrations.adapters.evolution_client import EvolutionClient
 
-        api_key = parameters.get_secret(settings.evolution_api_key_secret_arn, max_age=300)
+        api_key = self._secrets.get(settings.evolution_api_key_secret_arn, max_age=300)
         return EvolutionClient(self._evolution_http, str(settings.evolution_base_url).rstrip("/"), str(api_key))
 
     @cached_property
     def _evolution_http(self) -> Any:
         import httpx
 
-        return httpx.Client(timeout=httpx.Timeout(self.settings.evolution_timeout_seconds, connect=3.0))
+        return httpx.Client(
+            timeout=httpx.Timeout(self.settings.evolution_timeout_seconds, connect=3.0), verify=self._tls_context
+        )
+
+    @cached_property
+    def _tls_context(self) -> Any:
+        import httpx
+
+        trace_calls_of("httpx")  # every HTTP client is built with this context, so once is enough
+        return httpx.create_ssl_context()
+
+    @cached_property
+    def _secrets(self) -> Any:
+        """Secrets Manager values, cached by Powertools parameters; its client comes from the shared session."""
+        from aws_lambda_powertools.utilities import parameters
+
+        return parameters.SecretsProvider(boto3_client=self._aws_client("secretsmanager"))
 
     def _aws_client(self, service: str) -> Any:
         """One client per service (boto3 clients are thread-safe)."""
         if service not in self._aws_clients:
             import boto3
 
+            trace_calls_of("botocore")
             self._aws_clients[service] = boto3.client(service, region_name=self.settings.aws_region)  # type: ignore[call-overload]
         return self._aws_clients[service]
 

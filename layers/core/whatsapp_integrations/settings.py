@@ -12,13 +12,15 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
+from pydantic import ConfigDict, Field, HttpUrl, model_validator
+
+from whatsapp_integrations.domain.model import Model
 
 # SQS hides a message for at most 12 hours (ChangeMessageVisibility).
 MAX_RETRY_DELAY_SECONDS = 43_200
 
 
-class RetryPolicy(BaseModel):
+class RetryPolicy(Model):
     """How a queue worker retries one message: exponential backoff with jitter from `base_seconds` up to
     `cap_seconds`, `max_attempts` deliveries in all. The template's `maxReceiveCount` is the same number, so the
     last attempt the worker sees is the one after which SQS dead-letters the message."""
@@ -44,7 +46,7 @@ class RetryPolicy(BaseModel):
         return self.cap_seconds * self.max_attempts
 
 
-class Settings(BaseModel):
+class Settings(Model):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     database_url: str | None = Field(default=None, description="postgresql://user:password@host:port/name (local use)")

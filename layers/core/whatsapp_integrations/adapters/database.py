@@ -96,10 +96,12 @@ class Database:
                 return self._attempt(work, last_attempt=True)
 
     def autocommit(self, work: Callable[[Session], T]) -> T:
-        """Run `work` without a transaction, each statement committing on its own: one round trip per statement,
-        which also makes it the way to run a single read.
+        """Run `work` without a transaction, each statement committing on its own: one round trip per statement.
 
-        Only for work whose statements are idempotent (upserts, inserts that ignore conflicts): a dropped
+        The way to read: under PostgreSQL's default READ COMMITTED each statement takes its own snapshot even
+        inside a transaction, so BEGIN and COMMIT around reads would only add two round trips.
+
+        Only for work whose statements are idempotent (reads, upserts, inserts that ignore conflicts): a dropped
         connection makes the whole of `work` run once more on a new connection.
         """
         with self._lock:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Callable
+from datetime import datetime
+from typing import cast
 from urllib.parse import unquote, urlsplit
 
 import pg8000.native
+from pg8000.converters import timestamptz_in
+from pg8000.native import TIMESTAMPTZ
 
 from whatsapp_integrations.settings import Settings
 
@@ -16,15 +20,17 @@ APPLICATION_NAME = "whatsapp-integrations"
 def connection_factory(settings: Settings) -> Callable[[], pg8000.native.Connection]:
     if settings.database_url is not None:
         return _from_url(settings.database_url, settings.db_connect_timeout_seconds)
-    return lambda: pg8000.native.Connection(
-        user=settings.db_user or "",
-        host=settings.db_host or "",
-        port=settings.db_port,
-        database=settings.db_name,
-        password=_password(settings),
-        timeout=settings.db_connect_timeout_seconds,
-        application_name=APPLICATION_NAME,
-        ssl_context=ssl.create_default_context() if settings.db_ssl or settings.db_iam_auth else None,
+    return lambda: _with_fast_timestamps(
+        pg8000.native.Connection(
+            user=settings.db_user or "",
+            host=settings.db_host or "",
+            port=settings.db_port,
+            database=settings.db_name,
+            password=_password(settings),
+            timeout=settings.db_connect_timeout_seconds,
+            application_name=APPLICATION_NAME,
+            ssl_context=ssl.create_default_context() if settings.db_ssl or settings.db_iam_auth else None,
+        )
     )
 
 
@@ -32,15 +38,32 @@ def _from_url(url: str, timeout: float) -> Callable[[], pg8000.native.Connection
     parts = urlsplit(url)
     if parts.scheme not in ("postgresql", "postgres"):
         raise ValueError("DATABASE_URL must start with postgresql://")
-    return lambda: pg8000.native.Connection(
-        user=unquote(parts.username or "postgres"),
-        host=parts.hostname or "127.0.0.1",
-        port=parts.port or 5432,
-        database=parts.path.lstrip("/") or None,
-        password=unquote(parts.password) if parts.password else None,
-        timeout=timeout,
-        application_name=APPLICATION_NAME,
+    return lambda: _with_fast_timestamps(
+        pg8000.native.Connection(
+            user=unquote(parts.username or "postgres"),
+            host=parts.hostname or "127.0.0.1",
+            port=parts.port or 5432,
+            database=parts.path.lstrip("/") or None,
+            password=unquote(parts.password) if parts.password else None,
+            timeout=timeout,
+            application_name=APPLICATION_NAME,
+        )
     )
+
+
+def _with_fast_timestamps(connection: pg8000.native.Connection) -> pg8000.native.Connection:
+    """pg8000 reads each timestamptz with datetime.strptime, about 25 µs a value: a page of 20 integrations has 60 of
+    them. PostgreSQL's ISO output is what datetime.fromisoformat reads, in under a microsecond; anything else
+    (infinity, years past 9999) still goes to pg8000's own parser. Statements prepared on the connection use it."""
+    connection.register_in_adapter(TIMESTAMPTZ, parse_timestamptz)
+    return connection
+
+
+def parse_timestamptz(text: str) -> datetime | str:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return cast(datetime | str, timestamptz_in(text))
 
 
 def _password(settings: Settings) -> str | None:

@@ -12,13 +12,14 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
-
-import httpx
 
 from whatsapp_integrations.domain.credentials import token_fingerprint
 from whatsapp_integrations.domain.evolution_instance import WebhookConfig
+
+if TYPE_CHECKING:
+    import httpx
 
 # httpx logs every URL at INFO; keep request lines out of the logs like the other adapters do.
 logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -309,6 +310,8 @@ class EvolutionClient:
         params: dict[str, str] | None = None,
         secrets: tuple[str, ...] = (),
     ) -> Any:
+        import httpx  # here, not at the top: functions that only catch our errors never import it
+
         try:
             response = self._http.request(
                 method, f"{self._root}{path}", json=payload, params=params, headers={"apikey": self._api_key}
@@ -364,6 +367,8 @@ class MetaWebhookForwarder:
 
     def forward(self, post: dict[str, Any]) -> None:
         """Raises EvolutionUnavailable unless Evolution answered 2xx (it answers 200 before processing)."""
+        import httpx  # here, not at the top: functions that only catch our errors never import it
+
         try:
             response = self._http.post(self._url, json=post)
         except httpx.HTTPError as error:

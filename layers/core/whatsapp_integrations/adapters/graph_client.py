@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 # httpx logs every URL at INFO; debug_token and oauth URLs carry secrets in their query strings.
 logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -172,6 +173,8 @@ class GraphClient:
         method: str = "GET",
         body: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
+        import httpx  # here, not at the top: functions that only catch our errors never import it
+
         try:
             response = self._http.request(method, f"{self._root}/{path}", params=params, headers=headers, json=body)
         except httpx.HTTPError as error:

@@ -49,6 +49,19 @@ def delete(session: Session, ids: Sequence[int]) -> None:
         session.execute("DELETE FROM outbox WHERE id = ANY(CAST(:ids AS bigint[]))", ids=list(ids))
 
 
+# synchronous_commit is off for this statement's own transaction only (set_config's `true`): its commit does not wait
+# for the WAL to reach the disk. Were the server to crash before that, the row would come back and the sweeper send it
+# again, which at-least-once delivery already allows (consumers are idempotent).
+_DELETE_SENT = """WITH sent AS (DELETE FROM outbox WHERE id = ANY(CAST(:ids AS bigint[])) RETURNING id)
+SELECT set_config('synchronous_commit', 'off', true) AS synchronous_commit"""
+
+
+def delete_sent(session: Session, ids: Sequence[int]) -> None:
+    """Delete what was just sent, on its own (autocommit), without the request waiting for a WAL flush."""
+    if ids:
+        session.fetch(_DELETE_SENT, ids=list(ids))
+
+
 def try_lock_sweeper(session: Session) -> bool:
     """One sweeper at a time (until the end of its transaction), so two never interleave one integration's sends."""
     row = session.fetch_one("SELECT pg_try_advisory_xact_lock(:key) AS locked", key=_SWEEPER_LOCK_KEY)

@@ -4,6 +4,7 @@ statement per event, which also stamps when that side last reached us."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -11,7 +12,14 @@ from uuid import UUID
 
 from whatsapp_integrations.adapters.database import Session
 from whatsapp_integrations.domain.integration import WebhookActivity
-from whatsapp_integrations.domain.message_status import MessageFailure, MessageRecord, MessageStatus, StatusSeen, rank
+from whatsapp_integrations.domain.message_status import (
+    PROGRESS_RANK,
+    MessageFailure,
+    MessageRecord,
+    MessageStatus,
+    StatusSeen,
+    rank,
+)
 from whatsapp_integrations.domain.outbox import OutboxEntry, OutgoingMessage
 
 Source = Literal["evolution", "meta"]
@@ -29,13 +37,23 @@ class WebhookTarget:
 
 
 @dataclass(frozen=True)
-class RecordedStatus:
+class StatusReport:
+    """What one webhook says of one message's status, with what only Meta tells (its failure and pricing)."""
+
     wamid: str
-    progress: MessageStatus
-    failed: bool
-    changed: bool  # False when this exact status was already recorded (a replay or a duplicate)
-    visible_change: bool = False  # what a reader sees moved (a late SENT after READ records history only)
-    event: OutboxEntry | None = None  # the MessageStatusChanged event written with it, to send now
+    status: MessageStatus
+    failure: MessageFailure | None = None
+    pricing: dict[str, Any] | None = None
+    # The MessageStatusChanged detail as far as the webhook knows it (None: no event is written); the statement fills
+    # in the outcome (status, progress, failed).
+    event: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class RecordedStatuses:
+    new: int  # reports not recorded before (the others were replays or duplicates)
+    visible: int  # of the new ones, those that moved what a reader sees (a late SENT after READ is history only)
+    events: list[OutboxEntry]  # the MessageStatusChanged events written with them, to send now
 
 
 def find_target(session: Session, integration_id: UUID) -> WebhookTarget | None:
@@ -98,9 +116,13 @@ def _touch(source: Source) -> str:
 
 # The status row is the dedupe key: the message moves only when the row is new, progress only forward, and a
 # failure is stamped once and kept. Meta's failure details and pricing fill in a row Evolution wrote first, without
-# counting as a new status. `before` reads the row as it was when the statement started. A visible change writes
-# its MessageStatusChanged event to the outbox in the same statement (the caller's detail, completed with what the
+# counting as a new status. `before` reads the row as it was when the statement started. A visible change writes its
+# MessageStatusChanged event to the outbox in the same statement (the caller's detail, completed with what the
 # statement decided), so no committed status can miss its event.
+#
+# One report (the hot path: nearly every webhook carries one) takes this statement with scalar parameters; an array
+# of reports takes _RECORD_STATUSES below, which does the same for all of them at once. The array form costs about
+# 1.6 times as much to run for a single report (unnest, window functions), hence two statements.
 _RECORD_STATUS = """
 WITH before AS (
     SELECT progress, failed_at FROM whatsapp_messages WHERE integration_id = :integration_id AND wamid = :wamid
@@ -148,53 +170,150 @@ WITH before AS (
 SELECT result.progress, result.failed, result.visible_change, queued.id AS event_id, queued.payload AS event_payload
 FROM result LEFT JOIN queued ON true
 """
+# Several reports in one statement, with the outcome of applying them one after the other in arrival order:
+# `stepped` replays the new ones per message over the row as it was when the statement started, and each one that
+# moves what a reader sees writes its event.
+_RECORD_STATUSES = """
+WITH input AS (
+    SELECT * FROM unnest(CAST(:wamids AS text[]), CAST(:statuses AS text[]), CAST(:ranks AS smallint[]),
+        CAST(:failed AS boolean[]), CAST(:error_codes AS integer[]), CAST(:error_titles AS text[]),
+        CAST(:error_messages AS text[]), CAST(:error_details AS text[]), CAST(:pricings AS jsonb[]),
+        CAST(:events AS jsonb[]))
+    WITH ORDINALITY AS i(wamid, status, progress_rank, failed, error_code, error_title, error_message, error_details,
+        pricing, event, position)
+), before AS (
+    SELECT wamid, progress_rank, failed_at IS NOT NULL AS failed FROM whatsapp_messages
+    WHERE integration_id = :integration_id AND wamid = ANY(CAST(:wamids AS text[]))
+), seen AS (
+    INSERT INTO whatsapp_message_statuses AS s (integration_id, wamid, status, error_code, error_title, error_message,
+        error_details, pricing)
+    SELECT DISTINCT ON (wamid, status) :integration_id, wamid, status, error_code, error_title, error_message,
+        error_details, pricing
+    FROM input ORDER BY wamid, status, position
+    ON CONFLICT (integration_id, wamid, status) DO UPDATE SET
+        error_code = COALESCE(s.error_code, EXCLUDED.error_code),
+        error_title = COALESCE(s.error_title, EXCLUDED.error_title),
+        error_message = COALESCE(s.error_message, EXCLUDED.error_message),
+        error_details = COALESCE(s.error_details, EXCLUDED.error_details),
+        pricing = COALESCE(s.pricing, EXCLUDED.pricing)
+    WHERE EXCLUDED.error_code IS NOT NULL OR EXCLUDED.error_title IS NOT NULL OR EXCLUDED.error_message IS NOT NULL
+       OR EXCLUDED.error_details IS NOT NULL OR EXCLUDED.pricing IS NOT NULL
+    RETURNING wamid, status, received_at, xmax = 0 AS inserted
+), fresh AS (
+    SELECT DISTINCT ON (i.wamid, i.status) i.position, i.wamid, i.progress_rank, i.failed, i.event, seen.received_at
+    FROM input i JOIN seen ON seen.wamid = i.wamid AND seen.status = i.status AND seen.inserted
+    ORDER BY i.wamid, i.status, i.position
+), applied AS (
+    INSERT INTO whatsapp_messages AS m (integration_id, tenant_id, wamid, progress, progress_rank, failed_at)
+    SELECT :integration_id, :tenant_id, wamid, (CAST(:progress_by_rank AS text[]))[max(progress_rank) + 1],
+           max(progress_rank), min(received_at) FILTER (WHERE failed)
+    FROM fresh GROUP BY wamid
+    ON CONFLICT (integration_id, wamid) DO UPDATE SET
+        progress = CASE WHEN EXCLUDED.progress_rank > m.progress_rank THEN EXCLUDED.progress ELSE m.progress END,
+        progress_rank = GREATEST(EXCLUDED.progress_rank, m.progress_rank),
+        failed_at = COALESCE(m.failed_at, EXCLUDED.failed_at),
+        updated_at = now()
+), stepped AS (
+    SELECT position, event, rank_before, rank_after, failed_after,
+           rank_before IS DISTINCT FROM rank_after OR failed_before <> failed_after AS visible_change
+    FROM (
+        SELECT f.position, f.event,
+               GREATEST(b.progress_rank, max(f.progress_rank) OVER earlier) AS rank_before,
+               GREATEST(b.progress_rank, max(f.progress_rank) OVER so_far) AS rank_after,
+               COALESCE(b.failed, false) OR COALESCE(bool_or(f.failed) OVER earlier, false) AS failed_before,
+               COALESCE(b.failed, false) OR bool_or(f.failed) OVER so_far AS failed_after
+        FROM fresh f LEFT JOIN before b USING (wamid)
+        WINDOW so_far AS (PARTITION BY f.wamid ORDER BY f.position ROWS UNBOUNDED PRECEDING),
+               earlier AS (PARTITION BY f.wamid ORDER BY f.position ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+    ) AS replayed
+), queued AS (
+    INSERT INTO outbox (tenant_id, integration_id, kind, payload)
+    SELECT :tenant_id, :integration_id, 'domain_event', jsonb_build_object(
+        'detail_type', 'MessageStatusChanged',
+        'detail', event || jsonb_build_object(
+            'status', CASE WHEN failed_after THEN 'FAILED' ELSE (CAST(:progress_by_rank AS text[]))[rank_after + 1] END,
+            'progress', (CAST(:progress_by_rank AS text[]))[rank_after + 1],
+            'failed', failed_after))
+    FROM stepped WHERE visible_change AND event IS NOT NULL
+    ORDER BY position
+    RETURNING id, payload
+), {touched}
+SELECT (SELECT count(*) FROM stepped) AS new, (SELECT count(*) FROM stepped WHERE visible_change) AS visible,
+       (SELECT jsonb_agg(jsonb_build_array(id, payload) ORDER BY id) FROM queued) AS events
+"""
 _RECORD_STATUS_FROM = {source: _RECORD_STATUS.format(touched=_touch(source)) for source in ("evolution", "meta")}
+_RECORD_STATUSES_FROM = {source: _RECORD_STATUSES.format(touched=_touch(source)) for source in ("evolution", "meta")}
+# Position i holds the progress of rank i (PostgreSQL arrays count from 1, hence `rank + 1` above).
+_PROGRESS_BY_RANK = [status.value for status, _ in sorted(PROGRESS_RANK.items(), key=lambda item: item[1])]
 
 
-def record_status(
-    session: Session,
-    target_integration_id: UUID,
-    tenant_id: str,
-    wamid: str,
-    status: MessageStatus,
-    *,
-    source: Source,
-    event: dict[str, Any] | None,
-    failure: MessageFailure | None = None,
-    pricing: dict[str, Any] | None = None,
-) -> RecordedStatus:
-    """`event`: the detail of the MessageStatusChanged event to write if what a reader sees moves (None: none)."""
-    failed = status == MessageStatus.FAILED
+def record_statuses(
+    session: Session, integration_id: UUID, tenant_id: str, reports: Sequence[StatusReport], *, source: Source
+) -> RecordedStatuses:
+    """Record `reports` in one statement, as if one after the other in this order."""
+    if not reports:
+        return RecordedStatuses(0, 0, [])
+    if len(reports) == 1:
+        return _record_one(session, integration_id, tenant_id, reports[0], source)
+    failures = [report.failure for report in reports]
+    row = session.fetch_one(
+        _RECORD_STATUSES_FROM[source],
+        integration_id=integration_id,
+        tenant_id=tenant_id,
+        progress_by_rank=_PROGRESS_BY_RANK,
+        wamids=[report.wamid for report in reports],
+        statuses=[report.status.value for report in reports],
+        ranks=[_progress_rank(report.status) for report in reports],
+        failed=[report.status == MessageStatus.FAILED for report in reports],
+        error_codes=[failure.code if failure else None for failure in failures],
+        error_titles=[failure.title if failure else None for failure in failures],
+        error_messages=[failure.message if failure else None for failure in failures],
+        error_details=[failure.details if failure else None for failure in failures],
+        pricings=[_json(report.pricing) for report in reports],
+        events=[_json(report.event) for report in reports],
+    )
+    assert row is not None
+    events = [_event(integration_id, tenant_id, event_id, payload) for event_id, payload in row["events"] or []]
+    return RecordedStatuses(int(row["new"]), int(row["visible"]), events)
+
+
+def _record_one(
+    session: Session, integration_id: UUID, tenant_id: str, report: StatusReport, source: Source
+) -> RecordedStatuses:
+    failed, failure = report.status == MessageStatus.FAILED, report.failure
     row = session.fetch_one(
         _RECORD_STATUS_FROM[source],
-        event=json.dumps(event, default=str) if event is not None else None,
-        integration_id=target_integration_id,
+        event=_json(report.event),
+        integration_id=integration_id,
         tenant_id=tenant_id,
-        wamid=wamid,
-        status=status.value,
-        progress=(MessageStatus.PENDING if failed else status).value,
-        progress_rank=max(rank(status), 0),
+        wamid=report.wamid,
+        status=report.status.value,
+        progress=(MessageStatus.PENDING if failed else report.status).value,
+        progress_rank=_progress_rank(report.status),
         failed=failed,
         error_code=failure.code if failure else None,
         error_title=failure.title if failure else None,
         error_message=failure.message if failure else None,
         error_details=failure.details if failure else None,
-        pricing=json.dumps(pricing) if pricing else None,
+        pricing=_json(report.pricing),
     )
     if row is None:
-        return RecordedStatus(wamid, status, failed, changed=False)
-    queued = None
-    if row["event_id"] is not None:
-        message = OutgoingMessage(tenant_id, target_integration_id, "domain_event", row["event_payload"])
-        queued = OutboxEntry(row["event_id"], message)
-    return RecordedStatus(
-        wamid,
-        MessageStatus(row["progress"]),
-        bool(row["failed"]),
-        changed=True,
-        visible_change=bool(row["visible_change"]),
-        event=queued,
-    )
+        return RecordedStatuses(0, 0, [])
+    events = [_event(integration_id, tenant_id, row["event_id"], row["event_payload"])] if row["event_id"] else []
+    return RecordedStatuses(1, int(bool(row["visible_change"])), events)
+
+
+def _progress_rank(status: MessageStatus) -> int:
+    """A failure is recorded beside the progress, at PENDING's rank when nothing better is known."""
+    return max(rank(status), 0)
+
+
+def _json(value: dict[str, Any] | None) -> str | None:
+    return json.dumps(value, default=str) if value else None
+
+
+def _event(integration_id: UUID, tenant_id: str, event_id: int, payload: dict[str, Any]) -> OutboxEntry:
+    return OutboxEntry(event_id, OutgoingMessage(tenant_id, integration_id, "domain_event", payload))
 
 
 _INSERT_SENT = """INSERT INTO whatsapp_messages AS m (integration_id, tenant_id, wamid, recipient, sent_at, progress,

@@ -8,12 +8,14 @@ from datetime import datetime
 from typing import ClassVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from whatsapp_integrations.domain.model import Model
 
 SOURCE = "whatsapp-integrations"
 
 
-class DomainEvent(BaseModel):
+class DomainEvent(Model):
     model_config = ConfigDict(frozen=True, populate_by_name=True)
 
     schema_version: ClassVar[int] = 1

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from uuid import UUID
 
@@ -30,6 +30,12 @@ class EvolutionWebhook:
             return UUID(self.instance.removeprefix(INSTANCE_NAME_PREFIX))
         except ValueError:
             return None
+
+    def entries(self) -> list[EvolutionWebhook]:
+        """Each item of an array `data` as a webhook of its own (updates may come batched), else this one."""
+        if isinstance(self.data, list):
+            return [replace(self, data=item) for item in self.data]
+        return [self]
 
     def text(self, *path: str) -> str | None:
         """A string at `path` inside `data`, or None when any step is missing or of another type."""

@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from whatsapp_integrations.domain.lifecycle import IntegrationStatus
+from whatsapp_integrations.domain.model import Model
 from whatsapp_integrations.domain.provisioning import IntegrationError
 
 
-class PhoneProfile(BaseModel):
+class PhoneProfile(Model):
     """The phone number as Meta describes it (GET /{phone_number_id})."""
 
     model_config = ConfigDict(frozen=True)
@@ -29,7 +30,7 @@ class PhoneProfile(BaseModel):
     can_send_message: str | None = Field(default=None, description="health_status: AVAILABLE, LIMITED or BLOCKED")
 
 
-class TokenFacts(BaseModel):
+class TokenFacts(Model):
     """What Meta's debug_token says about the access token."""
 
     model_config = ConfigDict(frozen=True)
@@ -41,7 +42,7 @@ class TokenFacts(BaseModel):
     scopes: list[str] = Field(default_factory=list)
 
 
-class IntegrationWarning(BaseModel):
+class IntegrationWarning(Model):
     model_config = ConfigDict(frozen=True)
 
     code: str
@@ -49,7 +50,7 @@ class IntegrationWarning(BaseModel):
     fix: str
 
 
-class ValidatedCredentials(BaseModel):
+class ValidatedCredentials(Model):
     """The outcome of a successful live validation."""
 
     model_config = ConfigDict(frozen=True)
@@ -59,7 +60,7 @@ class ValidatedCredentials(BaseModel):
     warnings: list[IntegrationWarning] = Field(default_factory=list)
 
 
-class Integration(BaseModel):
+class Integration(Model):
     """A stored integration as every reader sees it: never a secret, only a fingerprint."""
 
     model_config = ConfigDict(frozen=True)
@@ -88,7 +89,7 @@ class Integration(BaseModel):
     meta_callback_url: str | None = None
 
 
-class StatusChange(BaseModel):
+class StatusChange(Model):
     """One transition in an integration's status history."""
 
     model_config = ConfigDict(frozen=True)

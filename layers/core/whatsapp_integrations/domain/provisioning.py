@@ -7,7 +7,9 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
+
+from whatsapp_integrations.domain.model import Model
 
 
 class Operation(StrEnum):
@@ -17,7 +19,7 @@ class Operation(StrEnum):
     REPROVISION = "reprovision"
 
 
-class IntegrationError(BaseModel):
+class IntegrationError(Model):
     """The last failure of an integration, with what the tenant or operator should do about it."""
 
     model_config = ConfigDict(frozen=True)

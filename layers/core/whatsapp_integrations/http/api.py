@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -17,8 +18,6 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
-from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
-from botocore.exceptions import BotoCoreError, ClientError
 
 from whatsapp_integrations.domain import errors
 from whatsapp_integrations.domain.audit import Origin
@@ -342,25 +341,41 @@ def _register_error_handlers(app: APIGatewayHttpResolver) -> None:
             400, "malformed_json", "Malformed JSON", "The body is nested too deeply.", request_id=request_id()
         )
 
-    @app.exception_handler([ClientError, BotoCoreError, GetParameterError])
-    def aws_unavailable(error: Exception) -> Response[Any]:
-        logger.error("AWS call failed", extra={"error_type": type(error).__name__})
-        return problem_response(
-            503,
-            "dependency_unavailable",
-            "Service unavailable",
-            "A cloud service we depend on failed. Nothing was stored; retry shortly.",
-            request_id=request_id(),
-            headers={"Retry-After": "5"},
-        )
-
     @app.not_found
     def route_not_found(_: Exception) -> Response[Any]:
         return problem_response(404, "route_not_found", "Not found", "No such route.", request_id=request_id())
 
     @app.exception_handler(Exception)
     def unexpected(error: Exception) -> Response[Any]:
+        if isinstance(error, _aws_failures()):
+            logger.error("AWS call failed", extra={"error_type": type(error).__name__})
+            return problem_response(
+                503,
+                "dependency_unavailable",
+                "Service unavailable",
+                "A cloud service we depend on failed. Nothing was stored; retry shortly.",
+                request_id=request_id(),
+                headers={"Retry-After": "5"},
+            )
         return _internal_error(error, request_id())
+
+
+# Where the AWS SDK's and Powertools parameters' errors live: looked up only among the modules already imported, since
+# a function that never imported boto3 cannot raise them, and naming them here would cost every cold start boto3's
+# import (GET and list use no AWS client at all).
+_AWS_FAILURES = {
+    "botocore.exceptions": ("ClientError", "BotoCoreError"),
+    "aws_lambda_powertools.utilities.parameters.exceptions": ("GetParameterError",),
+}
+
+
+def _aws_failures() -> tuple[type[BaseException], ...]:
+    return tuple(
+        getattr(sys.modules[module], name)
+        for module, names in _AWS_FAILURES.items()
+        if module in sys.modules
+        for name in names
+    )
 
 
 def _internal_error(error: Exception, request_id: str | None) -> Response[Any]:

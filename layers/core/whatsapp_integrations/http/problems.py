@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from whatsapp_integrations.domain.errors import ValidationProblem
+from whatsapp_integrations.domain.model import Model
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 
-class ProblemItem(BaseModel):
+class ProblemItem(Model):
     """One thing to fix. Meta's code, subcode and fbtrace_id are present when Meta reported the problem."""
 
     field: str = Field(description="The request field concerned, e.g. access_token or query.limit")
@@ -24,7 +25,7 @@ class ProblemItem(BaseModel):
     fbtrace_id: str | None = None
 
 
-class Problem(BaseModel):
+class Problem(Model):
     type: str = Field(description="URI that identifies the problem type")
     title: str
     status: int

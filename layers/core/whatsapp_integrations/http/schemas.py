@@ -8,7 +8,6 @@ from uuid import UUID
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     SecretStr,
@@ -34,6 +33,7 @@ from whatsapp_integrations.domain.integration import (
 from whatsapp_integrations.domain.lifecycle import IntegrationStatus
 from whatsapp_integrations.domain.message_status import MessageFailure, MessageRecord, MessageStatus, shown_status
 from whatsapp_integrations.domain.meta_errors import UNEXPLAINED_FAILURE, advise
+from whatsapp_integrations.domain.model import Model
 from whatsapp_integrations.domain.provisioning import IntegrationError
 
 
@@ -77,7 +77,7 @@ def _reveal(secret: SecretStr | None) -> str | None:
     return secret.get_secret_value().strip() if secret is not None else None
 
 
-class CredentialsInput(BaseModel):
+class CredentialsInput(Model):
     model_config = _STRICT_INPUT
 
     phone_number_id: MetaId = Field(description="The phone number ID (15-17 digits), not the phone number")
@@ -104,7 +104,7 @@ class CreateIntegrationRequest(CredentialsInput):
     name: Name
 
 
-class UpdateIntegrationRequest(BaseModel):
+class UpdateIntegrationRequest(Model):
     """Send only what changes. Absent write-only fields keep their value; app_id/app_secret null removes them."""
 
     model_config = ConfigDict(**_STRICT_INPUT, json_schema_extra={"minProperties": 1})
@@ -134,7 +134,7 @@ class UpdateIntegrationRequest(BaseModel):
         return values
 
 
-class IntegrationResponse(BaseModel):
+class IntegrationResponse(Model):
     id: UUID
     name: str
     phone_number_id: str
@@ -155,10 +155,11 @@ class IntegrationResponse(BaseModel):
 
     @classmethod
     def of(cls, integration: Integration) -> IntegrationResponse:
-        return cls.model_validate(integration.model_dump())
+        # From its attributes, not a dump: the nested models are taken as they are instead of rebuilt.
+        return cls.model_validate(integration, from_attributes=True)
 
 
-class WebhooksView(BaseModel):
+class WebhooksView(Model):
     meta_callback_url: str | None = Field(
         description="Where Meta delivers this number's webhooks (the override set at connect); null: not wired"
     )
@@ -166,7 +167,7 @@ class WebhooksView(BaseModel):
     last_evolution_event_at: datetime | None = Field(description="When Evolution's webhooks last reached us")
 
 
-class EvolutionInstanceView(BaseModel):
+class EvolutionInstanceView(Model):
     instance_name: str | None = Field(description="The Evolution API instance serving this integration")
     state: str | None = Field(
         description="Evolution's connection state at the last check (open, connecting, close), or removed when "
@@ -174,7 +175,7 @@ class EvolutionInstanceView(BaseModel):
     )
 
 
-class ConnectionStatusResponse(BaseModel):
+class ConnectionStatusResponse(Model):
     id: UUID
     status: IntegrationStatus
     status_changed_at: datetime
@@ -211,12 +212,12 @@ class ConnectionStatusResponse(BaseModel):
         )
 
 
-class IntegrationListResponse(BaseModel):
+class IntegrationListResponse(Model):
     items: list[IntegrationResponse]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
 
 
-class ValidationResultResponse(BaseModel):
+class ValidationResultResponse(Model):
     valid: bool = True
     phone_profile: PhoneProfile
     token_facts: TokenFacts
@@ -229,7 +230,7 @@ class ValidationResultResponse(BaseModel):
         )
 
 
-class AuditEventResponse(BaseModel):
+class AuditEventResponse(Model):
     id: int
     integration_id: UUID
     action: str
@@ -257,17 +258,17 @@ class AuditEventResponse(BaseModel):
         )
 
 
-class AuditListResponse(BaseModel):
+class AuditListResponse(Model):
     items: list[AuditEventResponse]
     next_cursor: str | None
 
 
-class StatusSeenResponse(BaseModel):
+class StatusSeenResponse(Model):
     status: MessageStatus
     received_at: datetime
 
 
-class MessageFailureResponse(BaseModel):
+class MessageFailureResponse(Model):
     code: str = Field(description="Our stable code for Meta's reason; see docs/troubleshooting.md")
     message: str
     fix: str
@@ -288,14 +289,14 @@ class MessageFailureResponse(BaseModel):
         )
 
 
-class PricingResponse(BaseModel):
+class PricingResponse(Model):
     category: str | None = None
     billable: bool | None = None
     pricing_model: str | None = None
     type: str | None = None
 
 
-class MessageStatusResponse(BaseModel):
+class MessageStatusResponse(Model):
     wamid: str
     status: MessageStatus = Field(description="FAILED when a failure was reported, else the furthest progress")
     progress: MessageStatus = Field(description="The furthest of PENDING < SENT < DELIVERED < READ < PLAYED")
@@ -327,14 +328,14 @@ class MessageStatusResponse(BaseModel):
         )
 
 
-class WebhookAnswer(BaseModel):
+class WebhookAnswer(Model):
     """What a webhook route answers with 200: whether the event was recorded, a duplicate, or ignored (and why)."""
 
     result: str
     reason: str = ""
 
 
-class MetaWebhookAnswer(BaseModel):
+class MetaWebhookAnswer(Model):
     """What the Meta webhook route answers with 200: the posts queued for Evolution, and the changes left out
     (another WABA or number, fields Evolution does not consume, or an integration that is not connected)."""
 
@@ -347,7 +348,7 @@ Recipient = Annotated[
 ]
 
 
-class TemplateInput(BaseModel):
+class TemplateInput(Model):
     model_config = _STRICT_INPUT
 
     name: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,512}$")] = Field(
@@ -358,7 +359,7 @@ class TemplateInput(BaseModel):
     )
 
 
-class TestMessageRequest(BaseModel):
+class TestMessageRequest(Model):
     """Exactly one of `template` (works any time) and `text` (only within 24 h of the recipient's last message)."""
 
     model_config = ConfigDict(
@@ -397,13 +398,13 @@ class TestMessageRequest(BaseModel):
         return text
 
 
-class TestMessageResponse(BaseModel):
+class TestMessageResponse(Model):
     wamid: str = Field(description="Meta's id of the message")
     to_masked: str = Field(description="The recipient, masked as in the audit trail")
     status_url: str = Field(description="Where its statuses show up (GET), as they arrive")
 
 
-class CheckItemResponse(BaseModel):
+class CheckItemResponse(Model):
     id: str = Field(description="The check, e.g. token.valid; docs/troubleshooting.md has a section per id")
     group: str = Field(description="token, phone, waba, evolution or traffic")
     status: CheckStatus = Field(description="ok, warn, fail, or unknown when a side could not be reached")
@@ -415,7 +416,7 @@ class CheckItemResponse(BaseModel):
     repaired: str | None = Field(description="What the repair did (repair answers only)")
 
 
-class DiagnosisResponse(BaseModel):
+class DiagnosisResponse(Model):
     integration_id: UUID
     checked_at: datetime
     summary: CheckStatus = Field(description="The worst status of all items")

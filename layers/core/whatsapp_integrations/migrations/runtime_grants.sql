@@ -7,8 +7,11 @@ BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'whatsapp_runtime') THEN
         CREATE ROLE whatsapp_runtime NOLOGIN;
     END IF;
-EXCEPTION WHEN insufficient_privilege THEN
-    RAISE NOTICE 'whatsapp_runtime is missing and the migration owner may not create roles: create it, then migrate again';
+EXCEPTION
+    WHEN insufficient_privilege THEN
+        RAISE NOTICE 'whatsapp_runtime is missing and the migration owner may not create roles: create it, then migrate again';
+    WHEN duplicate_object OR unique_violation THEN
+        NULL;  -- roles belong to the cluster: a migration of another database created it at the same moment
 END
 $$;
 

@@ -223,7 +223,7 @@ def _traffic_checks(subject: _Subject, services: Services) -> list[CheckResult]:
             webhook_store.recent_failures(session, integration.id),
         )
 
-    activity, stuck, failures = services.database.in_transaction(read)
+    activity, stuck, failures = services.database.autocommit(read)
     try:
         dead_letters = services.dead_letters_of(integration.id)
     except Exception as error:  # an SQS problem makes that one item unknown, nothing else

@@ -34,7 +34,7 @@ def get_connection_status(
             integration, changes if history else [], webhook_store.activity(session, integration_id)
         )
 
-    return services.database.in_transaction(read)
+    return services.database.autocommit(read)
 
 
 def refresh_connection_status(

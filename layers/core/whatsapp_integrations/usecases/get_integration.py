@@ -10,7 +10,7 @@ from whatsapp_integrations.services import Services
 
 
 def get_integration(caller: Caller, integration_id: UUID, services: Services) -> Integration:
-    found = services.database.in_transaction(
+    found = services.database.autocommit(
         lambda session: integrations_repository.get(session, caller.tenant_id, integration_id)
     )
     if found is None:

@@ -19,4 +19,4 @@ def get_message_status(caller: Caller, integration_id: UUID, wamid: str, service
             raise MessageNotFound()
         return found
 
-    return services.database.in_transaction(read)
+    return services.database.autocommit(read)

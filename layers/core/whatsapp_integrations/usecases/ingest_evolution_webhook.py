@@ -18,7 +18,7 @@ from typing import Literal
 
 from whatsapp_integrations.adapters import integrations_repository, webhook_store
 from whatsapp_integrations.adapters.evolution_client import EvolutionError, EvolutionUnavailable
-from whatsapp_integrations.adapters.webhook_store import WebhookTarget
+from whatsapp_integrations.adapters.webhook_store import StatusReport, WebhookTarget
 from whatsapp_integrations.domain.audit import AuditEntry, Origin
 from whatsapp_integrations.domain.credentials import token_hmac
 from whatsapp_integrations.domain.errors import EvolutionUnconfirmed, WebhookUnauthenticated
@@ -49,13 +49,16 @@ def ingest_evolution_webhook(
     webhook: EvolutionWebhook, secret_header: str | None, services: Services, *, origin: Origin
 ) -> Outcome:
     integration_id = webhook.integration_id
-    target = None
-    if integration_id is not None:
-        target = services.database.autocommit(lambda session: webhook_store.find_target(session, integration_id))
+    target = services.webhook_targets.find(integration_id) if integration_id is not None else None
     if target is None:
         logger.info("webhook for an unknown or deleted instance dropped", extra={"event": webhook.event})
         return Outcome("ignored", "unknown instance")
-    _authenticate(webhook, secret_header, target, services)
+    if not _is_authentic(webhook, secret_header, target, services):
+        # The kept target may predate a reconnect's new secret: only a fresh read can refuse.
+        target = services.webhook_targets.read(target.integration_id)
+        if target is None or not _is_authentic(webhook, secret_header, target, services):
+            metrics.add_metric(name="WebhookUnauthenticated", unit="Count", value=1)
+            raise WebhookUnauthenticated()
     handle = _HANDLERS.get(webhook.event)
     if handle is None:
         metrics.add_metric(name="UnknownWebhookEvent", unit="Count", value=1)
@@ -63,24 +66,21 @@ def ingest_evolution_webhook(
     return handle(webhook, target, services, Origin(ACTOR, origin.request_id, origin.source_ip, origin.user_agent))
 
 
-def _authenticate(
+def _is_authentic(
     webhook: EvolutionWebhook, secret_header: str | None, target: WebhookTarget, services: Services
-) -> None:
+) -> bool:
     if (
         secret_header
         and target.webhook_secret_hash
         and hmac.compare_digest(hashlib.sha256(secret_header.encode()).hexdigest(), target.webhook_secret_hash)
     ):
-        return
+        return True
     # Evolution's global webhook sends no custom headers; its `apikey` is the instance token.
-    if (
+    return bool(
         webhook.apikey
         and target.token_hmac
         and hmac.compare_digest(token_hmac(services.webhook_hmac_key(), webhook.apikey), target.token_hmac)
-    ):
-        return
-    metrics.add_metric(name="WebhookUnauthenticated", unit="Count", value=1)
-    raise WebhookUnauthenticated()
+    )
 
 
 def _ignored(reason: str) -> Outcome:
@@ -97,22 +97,31 @@ def _wamid(webhook: EvolutionWebhook, *path: str) -> str | None:
 
 
 def _status_update(webhook: EvolutionWebhook, target: WebhookTarget, services: Services, origin: Origin) -> Outcome:
+    """One status, or an array of them (all written in one statement)."""
+    reports = [report for entry in webhook.entries() if (report := _status_report(entry, target, services, origin))]
+    if not reports:
+        return _ignored("no usable message id or no known status")
+    recorded = services.database.autocommit(
+        lambda session: webhook_store.record_statuses(
+            session, target.integration_id, target.tenant_id, reports, source="evolution"
+        )
+    )
+    if not recorded.new:
+        return Outcome("duplicate")
+    dispatch(services, recorded.events)
+    return Outcome("recorded", "" if recorded.visible else "history only")
+
+
+def _status_report(
+    webhook: EvolutionWebhook, target: WebhookTarget, services: Services, origin: Origin
+) -> StatusReport | None:
     wamid = _wamid(webhook, "keyId") or _wamid(webhook, "key", "id")
     reported = webhook.text("status")
     status = normalise(reported) if reported else None
     if wamid is None or status is None:
-        return _ignored("no usable message id or no known status")
+        return None
     event = _status_event(target, wamid, status, origin, services) if services.publishes_events else None
-    change = services.database.autocommit(
-        lambda session: webhook_store.record_status(
-            session, target.integration_id, target.tenant_id, wamid, status, source="evolution", event=event
-        )
-    )
-    if not change.changed:
-        return Outcome("duplicate")
-    if change.event is not None:
-        dispatch(services, [change.event])
-    return Outcome("recorded", "" if change.visible_change else "history only")
+    return StatusReport(wamid, status, event=event)
 
 
 def _status_event(
@@ -164,7 +173,8 @@ def _from_me(data: dict[str, object]) -> bool:
 def _instance_removed(webhook: EvolutionWebhook, target: WebhookTarget, services: Services, origin: Origin) -> Outcome:
     """Our own disconnect also makes Evolution send this; only a connected integration was removed behind our
     back, and only Evolution itself can confirm it (a replayed or forged claim changes nothing)."""
-    if target.status != IntegrationStatus.CONNECTED:
+    current = services.webhook_targets.read(target.integration_id)  # a state change is decided on fresh data
+    if current is None or current.status != IntegrationStatus.CONNECTED:
         return Outcome("ignored", "not connected")
     if _instance_still_exists(target, services):
         metrics.add_metric(name="WebhookClaimRefuted", unit="Count", value=1)

@@ -25,7 +25,7 @@ def list_audit_events(
             raise IntegrationNotFound()
         return audit_log.list_page(session, caller.tenant_id, integration_id, before_id=before_id, limit=limit + 1)
 
-    rows = services.database.in_transaction(read)
+    rows = services.database.autocommit(read)
     items = rows[:limit]
     return AuditPage(items, items[-1].id if len(rows) > limit else None)
 

@@ -18,7 +18,7 @@ class IntegrationPage:
 def list_integrations(
     caller: Caller, services: Services, *, status: IntegrationStatus | None, after: PageKey | None, limit: int
 ) -> IntegrationPage:
-    rows = services.database.in_transaction(
+    rows = services.database.autocommit(
         lambda session: integrations_repository.list_page(
             session, caller.tenant_id, status=status, after=after, limit=limit + 1
         )

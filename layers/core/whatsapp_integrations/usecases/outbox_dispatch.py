@@ -41,7 +41,7 @@ def dispatch(services: Services, entries: Sequence[OutboxEntry]) -> Sent:
     try:
         ready = _with_older_messages(services, entries)
         sent = send_in_order(services, ready)
-        services.database.autocommit(lambda session: outbox.delete(session, sent.ids))
+        services.database.autocommit(lambda session: outbox.delete_sent(session, sent.ids))
     except Exception as error:  # sent but not deleted, or not read: the sweeper sends it (again)
         logger.warning("outbox dispatch incomplete; left to the sweeper", extra={"error_type": type(error).__name__})
         return Sent()

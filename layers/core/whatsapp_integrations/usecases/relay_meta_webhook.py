@@ -8,6 +8,7 @@ from __future__ import annotations
 from whatsapp_integrations.adapters import webhook_store
 from whatsapp_integrations.adapters.evolution_client import EvolutionUnavailable
 from whatsapp_integrations.adapters.relay_queue import RelayItem
+from whatsapp_integrations.adapters.webhook_store import StatusReport
 from whatsapp_integrations.domain.events import MessageStatusChanged
 from whatsapp_integrations.domain.meta_errors import advise
 from whatsapp_integrations.domain.meta_webhook import MetaStatus, statuses_of
@@ -18,9 +19,18 @@ from whatsapp_integrations.usecases.outbox_dispatch import dispatch
 
 def relay_meta_webhook(item: RelayItem, services: Services) -> None:
     statuses = statuses_of(item.post)
-    for status in statuses:
-        _record(item, status, services)
-    if not statuses:
+    if statuses:
+        recorded = services.database.autocommit(
+            lambda session: webhook_store.record_statuses(
+                session,
+                item.integration_id,
+                item.tenant_id,
+                [_report(item, status, services) for status in statuses],
+                source="meta",
+            )
+        )
+        dispatch(services, recorded.events)
+    else:
         services.database.autocommit(
             lambda session: webhook_store.touch(session, item.integration_id, item.tenant_id, "meta")
         )
@@ -32,7 +42,7 @@ def relay_meta_webhook(item: RelayItem, services: Services) -> None:
         ) from None
 
 
-def _record(item: RelayItem, status: MetaStatus, services: Services) -> None:
+def _report(item: RelayItem, status: MetaStatus, services: Services) -> StatusReport:
     error_code = advise(status.failure.code).code if status.failure and status.failure.code is not None else None
     event = (
         MessageStatusChanged(
@@ -50,18 +60,4 @@ def _record(item: RelayItem, status: MetaStatus, services: Services) -> None:
         if services.publishes_events
         else None
     )
-    recorded = services.database.autocommit(
-        lambda session: webhook_store.record_status(
-            session,
-            item.integration_id,
-            item.tenant_id,
-            status.wamid,
-            status.status,
-            source="meta",
-            event=event,
-            failure=status.failure,
-            pricing=status.pricing,
-        )
-    )
-    if recorded.event is not None:
-        dispatch(services, [recorded.event])
+    return StatusReport(status.wamid, status.status, status.failure, status.pricing, event)

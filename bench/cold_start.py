@@ -1,0 +1,234 @@
+"""Cold start of every function: init (the import of functions/<name>/app.py) plus its first invocation, in a fresh
+interpreter, against real local services, as a ratio of a baseline handler's init and first invocation.
+
+The baseline (bench/baseline_handler.py) imports Powertools' Logger, Metrics and Tracer and boto3, creates one boto3
+client, and answers. Each function gets the environment template.yaml gives it (bench/backends.py), and its first
+invocation does the function's usual work (bench/first_invocations.py): reads answer 200 from PostgreSQL, writes
+commit and send their outbox messages to moto's SQS and EventBridge, webhooks record, workers call the simulators.
+
+Timed inside the fresh interpreter, from before the import to the handler's return: interpreter start-up is the same
+for both and left out. Bytecode is compiled once, before timing, into a temporary PYTHONPYCACHEPREFIX. Each round
+runs every function once, in a rotating order, with the baseline before every few functions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench import results
+from bench.backends import Backends, start_backends
+from bench.first_invocations import FirstInvocation, first_invocations
+from bench.integrations import PARAMETERS, State
+from bench.results import Figures, Goal
+from bench.stats import print_table
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = Path(__file__).resolve().parent / "baseline_handler.py"
+DATABASE_NAME = "wa_bench_cold_start"
+GOALS = {"http": 1.35, "queue": 1.15, "scheduled": 1.15}
+BASELINE_EVERY = 4  # functions between two baseline runs
+MARK = "BENCH-COLD-START "
+
+INIT_AND_INVOKE = f"""
+import time
+started = time.perf_counter()
+import importlib.util, json, os, sys
+spec = importlib.util.spec_from_file_location("cold_start_subject", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+initialised = time.perf_counter()
+
+class Context:
+    function_name = "cold-start"
+    function_version = "$LATEST"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:cold-start"
+    memory_limit_in_mb = 512
+    aws_request_id = "cold-start"
+    log_group_name = "/aws/lambda/cold-start"
+    log_stream_name = "cold-start"
+    def get_remaining_time_in_millis(self):
+        return 15000
+
+answer = module.lambda_handler(json.loads(sys.stdin.read()), Context())
+finished = time.perf_counter()
+timings = {{"ms": (finished - started) * 1000, "init_ms": (initialised - started) * 1000}}
+print({MARK!r} + json.dumps({{**timings, "answer": answer}}, default=str), flush=True)
+os._exit(0)  # the measurement is done: skip the interpreter's teardown, which only makes the bench slower
+"""
+
+# Compiles every module the timed runs import into the bytecode cache: each function, the baseline, and what the
+# functions import only when an invocation needs it.
+PRECOMPILE = """
+import importlib.util, pkgutil, sys
+import whatsapp_integrations
+for index, path in enumerate(sys.argv[1:]):
+    spec = importlib.util.spec_from_file_location(f"precompiled_{index}", path)
+    spec.loader.exec_module(importlib.util.module_from_spec(spec))
+for module in pkgutil.walk_packages(whatsapp_integrations.__path__, "whatsapp_integrations."):
+    importlib.import_module(module.name)
+import boto3, httpx
+import aws_lambda_powertools.utilities.parameters
+for service in ("sqs", "kms", "secretsmanager", "events"):
+    boto3.client(service)
+httpx.Client()
+"""
+
+
+@dataclass(frozen=True)
+class Sample:
+    ms: float  # init + first invocation
+    init_ms: float  # of which the import
+
+
+class ColdStarts:
+    def __init__(self, backends: Backends, pycache: Path) -> None:
+        self._backends = backends
+        self._pycache = pycache
+
+    def environment(self, function: str, extra: dict[str, str]) -> dict[str, str]:
+        return {
+            **self._backends.function_environment(function, **extra),
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": str(self._pycache),  # an empty home: no ~/.aws configuration is read
+            "PYTHONPYCACHEPREFIX": str(self._pycache),
+        }
+
+    def precompile(self, invocations: Sequence[FirstInvocation]) -> None:
+        union: dict[str, str] = {}
+        for invocation in invocations:
+            union.update(self.environment(invocation.function, invocation.environment))
+        paths = [str(BASELINE)] + [str(app(invocation.function)) for invocation in invocations]
+        finished = subprocess.run(
+            [sys.executable, "-c", PRECOMPILE, *paths], env=union, capture_output=True, text=True, timeout=300
+        )
+        if finished.returncode != 0:
+            raise RuntimeError(f"precompiling failed:\n{finished.stderr[-3000:]}")
+
+    def baseline(self) -> Sample:
+        sample, answer = self._run(BASELINE, {}, self.environment("get_integration", {}))
+        if not isinstance(answer, dict) or answer.get("statusCode") != 200:
+            raise RuntimeError(f"the baseline answered {answer!r}")
+        return sample
+
+    def function(self, invocation: FirstInvocation) -> Sample:
+        event = invocation.event()
+        try:
+            sample, answer = self._run(
+                app(invocation.function), event, self.environment(invocation.function, invocation.environment)
+            )
+        finally:
+            invocation.after()
+        if not invocation.done(answer):
+            raise RuntimeError(f"{invocation.function}'s first invocation did not do its work: {answer!r}")
+        return sample
+
+    def _run(self, path: Path, event: dict[str, Any], environment: dict[str, str]) -> tuple[Sample, Any]:
+        finished = subprocess.run(
+            [sys.executable, "-c", INIT_AND_INVOKE, str(path)],
+            input=json.dumps(event),
+            env=environment,
+            cwd=path.parent,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        lines = [line for line in finished.stdout.splitlines() if line.startswith(MARK)]
+        if finished.returncode != 0 or not lines:
+            raise RuntimeError(f"{path} failed:\n{finished.stderr[-3000:]}")
+        measured = json.loads(lines[-1].removeprefix(MARK))
+        return Sample(float(measured["ms"]), float(measured["init_ms"])), measured["answer"]
+
+
+def app(function: str) -> Path:
+    return ROOT / "functions" / function / "app.py"
+
+
+def measure(
+    cold: ColdStarts, invocations: Sequence[FirstInvocation], rounds: int
+) -> tuple[list[Sample], dict[str, list[Sample]]]:
+    baseline: list[Sample] = []
+    samples: dict[str, list[Sample]] = {invocation.function: [] for invocation in invocations}
+    for round_number in range(rounds):
+        shift = round_number * BASELINE_EVERY % len(invocations)
+        order = [*invocations[shift:], *invocations[:shift]]  # rotating, so drift hits each function alike
+        for index, invocation in enumerate(order):
+            if index % BASELINE_EVERY == 0:
+                baseline.append(cold.baseline())
+            samples[invocation.function].append(cold.function(invocation))
+        baseline.append(cold.baseline())
+    return baseline, samples
+
+
+def goals(
+    invocations: Sequence[FirstInvocation], baseline: list[Sample], samples: dict[str, list[Sample]]
+) -> tuple[list[Goal], list[Goal]]:
+    """The goals, and the deploy-time custom resource's figures (measured for context: it runs once per deploy)."""
+    base = Figures.of("baseline: Powertools + boto3, one client", [sample.ms for sample in baseline])
+    measured: list[Goal] = []
+    informational: list[Goal] = []
+    for invocation in invocations:
+        goal = Goal(
+            f"cold start: {invocation.function}",
+            "cold_start",
+            Figures.of(invocation.does, [sample.ms for sample in samples[invocation.function]]),
+            base,
+            GOALS.get(invocation.kind),
+            f"{invocation.kind} function: init + first invocation in a fresh process",
+        )
+        (measured if invocation.kind in GOALS else informational).append(goal)
+    return measured, informational
+
+
+def report_split(baseline: list[Sample], samples: dict[str, list[Sample]]) -> None:
+    """Where the time goes: the import, and the first invocation."""
+    rows = [
+        [
+            name,
+            f"{statistics.median(s.init_ms for s in runs):.0f}",
+            f"{statistics.median(s.ms - s.init_ms for s in runs):.0f}",
+        ]
+        for name, runs in {"baseline": baseline, **samples}.items()
+    ]
+    print_table(["function", "init ms (median)", "first invocation ms (median)"], rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=1 if results.quick() else 5, help="timed runs per function")
+    parser.add_argument("--only", help="comma-separated functions to measure (all by default; goals then partial)")
+    args = parser.parse_args()
+
+    backends = start_backends(DATABASE_NAME, parameters=PARAMETERS)
+    pycache = Path(tempfile.mkdtemp(prefix="bench-cold-start-"))
+    state: State | None = None
+    try:
+        state = State(backends)
+        invocations = [i for i in first_invocations(state) if not args.only or i.function in args.only.split(",")]
+        cold = ColdStarts(backends, pycache)
+        cold.precompile(invocations)
+        baseline, samples = measure(cold, invocations, args.rounds)
+    finally:
+        if state is not None:
+            state.close()
+        shutil.rmtree(pycache, ignore_errors=True)
+        backends.stop()
+    measured, informational = goals(invocations, baseline, samples)
+    python = sys.version.split()[0]
+    print(f"Cold start (init + first invocation, fresh interpreter), {args.rounds} round(s), python {python}")
+    results.record([*measured, *informational])
+    report_split(baseline, samples)
+
+
+if __name__ == "__main__":
+    main()
