@@ -1,12 +1,12 @@
 """The relay and the outbox, handler only, each against the bare work it wraps, in interleaved rounds.
 
 1. Meta's webhook intake (functions/meta_webhook): a signed status post for the connected integration, answered once
-   it is queued for the relay. Baseline: the signature check (HMAC-SHA-256 over the raw body) and one SQS
-   SendMessage of the post, on a warm boto3 client.
-2. The relay worker (functions/meta_relay): one queued post, its status recorded, then forwarded to Evolution's
-   /webhook/meta. Baseline: a bare httpx POST of the same post to the Evolution simulator, on a warm client.
-3. The outbox (functions/connect_integration): POST connect, whose transaction writes the provisioning message to the
-   outbox, sends it to SQS after the commit and deletes it. Baseline: the same function with the outbox bypassed
+   its status is recorded and it is queued for the relay. Baseline: the signature check (HMAC-SHA-256 over the raw
+   body) and one SQS SendMessage of the post, on a warm boto3 client.
+2. The relay worker (functions/meta_relay): one queued post forwarded to Evolution's /webhook/meta. Baseline: a bare
+   httpx POST of the same post to the Evolution simulator, on a warm client.
+3. The outbox (functions/connect_integration): POST connect, whose transaction writes the provisioning message to
+   the outbox, sends it to SQS after the commit and deletes it. Baseline: the same function with the outbox bypassed
    (nothing written or deleted: the message is sent straight after the commit), which is what a direct send costs.
 
 SQS is moto and Evolution the simulator, both on loopback in this process. EVENT_BUS_NAME is unset, so no domain
@@ -212,7 +212,7 @@ def main() -> None:
             goal(
                 "relay forwarder (handler only)",
                 forwards,
-                "one queued post: status recorded, forwarded",
+                "one queued post, forwarded",
                 "bare httpx POST to the Evolution simulator",
                 1.2,
             ),

@@ -29,7 +29,7 @@ app = build_api(settings)
         problems=(409, 413, 415, 422, 429),
     ),
 )
-def create(request: Annotated[CreateIntegrationRequest, Body()]) -> Response[IntegrationResponse]:
+def create(request: Annotated[CreateIntegrationRequest, Body()]) -> Response[str]:
     integration = create_integration(caller(app, settings), request.name, request.credentials(), default_services())
     metrics.add_metric(name="IntegrationCreated", unit=MetricUnit.Count, value=1)
     return integration_response(integration, status_code=201)

@@ -34,7 +34,7 @@ app = build_api(settings)
         problems=(404,),
     ),
 )
-def get_one(integration_id: UUID, if_none_match: IfNoneMatch = None) -> Response[IntegrationResponse | None]:
+def get_one(integration_id: UUID, if_none_match: IfNoneMatch = None) -> Response[str | None]:
     integration = get_integration(caller(app, settings), integration_id, default_services())
     return conditional(if_none_match, integration_response(integration))
 

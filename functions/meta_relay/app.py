@@ -1,4 +1,4 @@
-"""SQS worker: records what Evolution would drop of each Meta post, then forwards it to Evolution's /webhook/meta."""
+"""SQS worker: forwards each queued Meta post to Evolution's /webhook/meta."""
 
 from typing import Any
 

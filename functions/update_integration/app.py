@@ -32,7 +32,7 @@ app = build_api(settings)
 )
 def update(
     integration_id: UUID, request: Annotated[UpdateIntegrationRequest, Body()], if_match: IfMatch
-) -> Response[IntegrationResponse]:
+) -> Response[str]:
     expected_version = if_match_version(if_match, required=True)
     assert expected_version is not None
     updated = update_integration(

@@ -4,6 +4,7 @@ PostgreSQL, moto and the simulators, and the outbox that carries what their stat
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from local.evolution_simulator import EvolutionSimulator
 from tests.integration.conftest import EVOLUTION_KEY, HandshakeEndpoint
 from whatsapp_integrations.adapters import outbox, webhook_store
 from whatsapp_integrations.adapters.evolution_client import EvolutionClient
-from whatsapp_integrations.adapters.relay_queue import RelayItem
+from whatsapp_integrations.adapters.relay_queue import RelayItem, parse_relay_item
 from whatsapp_integrations.domain.audit import Origin
 from whatsapp_integrations.domain.caller import Caller
 from whatsapp_integrations.domain.credentials import MetaCredentials
@@ -35,6 +36,7 @@ from whatsapp_integrations.usecases.get_connection_status import refresh_connect
 from whatsapp_integrations.usecases.ingest_evolution_webhook import ingest_evolution_webhook
 from whatsapp_integrations.usecases.outbox_dispatch import sweep_outbox
 from whatsapp_integrations.usecases.provision_integration import provision
+from whatsapp_integrations.usecases.receive_meta_webhook import receive_meta_webhook
 from whatsapp_integrations.usecases.relay_meta_webhook import relay_meta_webhook
 from whatsapp_integrations.usecases.sync_integration_status import sync_integration_status
 
@@ -102,6 +104,7 @@ def worker(
     evolution.reset()
     sqs, secrets = boto3.client("sqs"), boto3.client("secretsmanager")
     queue_url = sqs.create_queue(QueueName=f"provisioning-{uuid4().hex[:12]}")["QueueUrl"]
+    relay_url = sqs.create_queue(QueueName=f"relay-{uuid4().hex[:12]}")["QueueUrl"]
     bus = f"bus-{uuid4().hex[:8]}"
     boto3.client("events").create_event_bus(Name=bus)
     hmac_arn = secrets.create_secret(Name=f"hmac-{uuid4()}", SecretString=HMAC_KEY)["ARN"]
@@ -109,6 +112,7 @@ def worker(
         migrated.model_copy(
             update={
                 "provisioning_queue_url": queue_url,
+                "relay_queue_url": relay_url,
                 "evolution_base_url": evolution.base_url,
                 "evolution_api_key_secret_arn": evolution_key_secret_arn,
                 "evolution_webhook_url": "http://127.0.0.1:9/webhooks/evolution",
@@ -548,7 +552,8 @@ def test_a_provisioning_message_delivered_twice_is_carried_out_once(
 # ---------------------------------------------------------------------------------------------------- Meta relay
 
 
-def relayed_status(integration: Integration, wamid: str, status: str, **extra: Any) -> RelayItem:
+def meta_post(integration: Integration, wamid: str, status: str, **extra: Any) -> bytes:
+    """A post of Meta's with one status, as Meta serialises it (the signature covers these very bytes)."""
     value = {
         "messaging_product": "whatsapp",
         "metadata": {"display_phone_number": "15550100001", "phone_number_id": integration.phone_number_id},
@@ -561,25 +566,39 @@ def relayed_status(integration: Integration, wamid: str, status: str, **extra: A
         "object": "whatsapp_business_account",
         "entry": [{"id": integration.waba_id, "changes": [{"field": "messages", "value": value}]}],
     }
-    return RelayItem(integration.id, integration.tenant_id, post, "relay-1")
+    return json.dumps(post, separators=(",", ":")).encode()
 
 
-def test_the_relay_records_what_evolution_drops_then_forwards(
+def receive(worker: Worker, integration: Integration, raw: bytes) -> list[RelayItem]:
+    """Meta's post through the intake, signed with the integration's app secret; what it queued for the relay."""
+    signature = "sha256=" + hmac.new(sim.DEMO_APP_SECRET.encode(), raw, hashlib.sha256).hexdigest()
+    receive_meta_webhook(integration.id, raw, signature, worker.services, correlation_id="relay-1")
+    sqs, items = boto3.client("sqs"), []
+    queue_url = worker.services.settings.relay_queue_url
+    while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
+        for queued in messages:
+            items.append(parse_relay_item(queued["Body"]))
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=queued["ReceiptHandle"])
+    return items
+
+
+def test_what_evolution_drops_is_recorded_once_on_arrival_and_the_relay_forwards_each_post(
     worker: Worker, caller: Caller, evolution: EvolutionSimulator
 ) -> None:
     # Given a connected integration, and Meta's failed status with its reason and pricing
     integration = connected_integration(worker, caller)
-    failed = relayed_status(
+    failed = meta_post(
         integration,
         "wamid.F1",
         "failed",
         pricing={"billable": False, "pricing_model": "PMP", "type": "regular", "category": "utility"},
         errors=[{"code": 131047, "title": "Re-engagement message", "error_data": {"details": "24 hours passed"}}],
     )
-    # When the relay handles it twice (SQS delivers at least once)
-    relay_meta_webhook(failed, worker.services)
-    relay_meta_webhook(failed, worker.services)
-    # Then the failure is recorded once, with Meta's details, announced once, and Evolution got the post each time
+    # When Meta delivers it twice (it retries), and the relay forwards what was queued
+    items = receive(worker, integration, failed) + receive(worker, integration, failed)
+    for item in items:
+        relay_meta_webhook(item, worker.services)
+    # Then the failure is recorded once, with Meta's details, announced once, and Evolution got each post
     record = worker.services.database.autocommit(
         lambda session: webhook_store.find_message(session, integration.tenant_id, integration.id, "wamid.F1")
     )
@@ -587,26 +606,31 @@ def test_the_relay_records_what_evolution_drops_then_forwards(
     assert record.failure is not None and (record.failure.code, record.failure.details) == (131047, "24 hours passed")
     assert record.pricing == {"billable": False, "pricing_model": "PMP", "type": "regular", "category": "utility"}
     events = [detail for kind, detail in worker.published.events if kind == "MessageStatusChanged"]
-    assert [(event["status"], event["error_code"]) for event in events] == [
-        ("FAILED", "outside_customer_service_window")
+    assert [(event["status"], event["error_code"], event["correlation_id"]) for event in events] == [
+        ("FAILED", "outside_customer_service_window", "relay-1")
     ]
+    assert len(items) == 2
     assert [call for call in evolution.calls if call[1] == "/webhook/meta"] == [("POST", "/webhook/meta")] * 2
 
 
 def test_the_relay_retries_while_evolution_is_down(
     worker: Worker, caller: Caller, evolution: EvolutionSimulator
 ) -> None:
+    # Given a delivered status recorded on arrival and queued
     integration = connected_integration(worker, caller)
+    [item] = receive(worker, integration, meta_post(integration, "wamid.D", "delivered"))
+    # When Evolution fails the first forward, Then it is a transient failure (SQS brings the post back)
     evolution.fail_next("/webhook/meta", 503)
     with pytest.raises(TransientFailure) as raised:
-        relay_meta_webhook(relayed_status(integration, "wamid.D", "delivered"), worker.services)
+        relay_meta_webhook(item, worker.services)
     assert raised.value.error.code == "evolution_unavailable"
-    # The status was recorded before forwarding; the retry forwards it and records nothing twice
-    relay_meta_webhook(relayed_status(integration, "wamid.D", "delivered"), worker.services)
+    # and the retry forwards it, while the status stays recorded once
+    relay_meta_webhook(item, worker.services)
     record = worker.services.database.autocommit(
         lambda session: webhook_store.find_message(session, integration.tenant_id, integration.id, "wamid.D")
     )
     assert record is not None and [seen.status for seen in record.history] == ["DELIVERED"]
+    assert [call for call in evolution.calls if call[1] == "/webhook/meta"] == [("POST", "/webhook/meta")] * 2
 
 
 def test_refresh_counts_only_the_calls_that_reach_meta(worker: Worker, caller: Caller) -> None:

@@ -1,6 +1,8 @@
 """Meta's webhooks, one URL per integration: the verification handshake, and every post checked against the
 integration's app secret, split into one post per change and per status or message, and queued for the relay worker.
-Meta gets its 200 as soon as the post is queued; a post that proves nothing is refused before anything is queued.
+What Evolution would drop of Meta's statuses (their failure details and pricing) is recorded first, deduplicated and
+forward-only like Evolution's own reports, so the relay worker only forwards. Meta gets its 200 as soon as the post
+is queued; a post that proves nothing is refused before anything is recorded or queued.
 
 Meta retries any non-200 answer for up to days, so only a queue outage answers 5xx: a post for a number that is
 not the integration's is answered 200 and dropped (counted), never forwarded.
@@ -11,11 +13,12 @@ from __future__ import annotations
 import hmac
 import json
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from whatsapp_integrations.adapters import webhook_store
 from whatsapp_integrations.adapters.relay_queue import RelayItem
-from whatsapp_integrations.adapters.webhook_store import MetaTarget
+from whatsapp_integrations.adapters.webhook_store import MetaTarget, StatusReport
 from whatsapp_integrations.domain.errors import (
     HandshakeRefused,
     IntegrationNotFound,
@@ -23,10 +26,13 @@ from whatsapp_integrations.domain.errors import (
     QueueUnavailable,
     WebhookUnauthenticated,
 )
+from whatsapp_integrations.domain.events import MessageStatusChanged
 from whatsapp_integrations.domain.lifecycle import IntegrationStatus
-from whatsapp_integrations.domain.meta_webhook import signature_matches, split_for_evolution
+from whatsapp_integrations.domain.meta_errors import advise
+from whatsapp_integrations.domain.meta_webhook import MetaStatus, signature_matches, split_for_evolution, statuses_of
 from whatsapp_integrations.observability import logger, metrics
 from whatsapp_integrations.services import Services
+from whatsapp_integrations.usecases.outbox_dispatch import dispatch
 from whatsapp_integrations.usecases.webhook_secrets import secret_hash
 
 SUBSCRIBE = "subscribe"
@@ -81,10 +87,51 @@ def receive_meta_webhook(
     if IntegrationStatus(target.status) in _NOT_RELAYED:
         metrics.add_metric(name="MetaWebhookNotConnected", unit="Count", value=1)
         return Relayed(0, len(split.posts) + split.foreign + split.not_relayed)
+    _record_what_evolution_drops(target, split.posts, services, correlation_id)
     items = [RelayItem(target.integration_id, target.tenant_id, post, correlation_id) for post in split.posts]
     if items and services.relay_queue.send(items):
         raise QueueUnavailable()
     return Relayed(len(items), split.foreign + split.not_relayed)
+
+
+def _record_what_evolution_drops(
+    target: MetaTarget, posts: list[dict[str, Any]], services: Services, correlation_id: str
+) -> None:
+    """One statement for the whole post: its statuses with Meta's details, or just that Meta was heard from."""
+    statuses = [status for post in posts for status in statuses_of(post)]
+    if not statuses:
+        services.database.autocommit(
+            lambda session: webhook_store.touch(session, target.integration_id, target.tenant_id, "meta")
+        )
+        return
+    reports = [_report(target, status, services, correlation_id) for status in statuses]
+    recorded = services.database.autocommit(
+        lambda session: webhook_store.record_statuses(
+            session, target.integration_id, target.tenant_id, reports, source="meta"
+        )
+    )
+    dispatch(services, recorded.events)
+
+
+def _report(target: MetaTarget, status: MetaStatus, services: Services, correlation_id: str) -> StatusReport:
+    error_code = advise(status.failure.code).code if status.failure and status.failure.code is not None else None
+    event = (
+        MessageStatusChanged(
+            integration_id=target.integration_id,
+            tenant_id=target.tenant_id,
+            wamid=status.wamid,
+            reported=status.status.value,
+            status=status.status.value,
+            progress=status.status.value,
+            failed=False,
+            error_code=error_code,
+            correlation_id=correlation_id or None,
+            occurred_at=services.clock(),
+        ).detail()
+        if services.publishes_events
+        else None
+    )
+    return StatusReport(status.wamid, status.status, status.failure, status.pricing, event)
 
 
 def _target(integration_id: UUID, services: Services) -> MetaTarget:
