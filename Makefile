@@ -29,7 +29,7 @@ dev: install frontend-build ## The local stack: API on http://127.0.0.1:3003, th
 # checks followed by the quick benches (a check that they still run: a missed timing goal does not fail them), and
 # the test tiers one after the other.
 test: ## Every check CI runs
-	@$(MAKE) --no-print-directory install tools frontend-install chromium
+	@$(MAKE) --no-print-directory install tools frontend-build chromium
 	@$(MAKE) --no-print-directory -j2 --output-sync=target checks-then-benches tiers
 
 checks: lint typecheck validate openapi-check frontend-check ## The static checks: ruff, mypy, sam validate, OpenAPI, the page's
@@ -94,8 +94,13 @@ frontend-check: frontend-install ## Type check, lint and component tests of the 
 	cd $(FRONTEND) && node_modules/.bin/eslint --max-warnings=0 .
 	cd $(FRONTEND) && node_modules/.bin/vitest run
 
-frontend-build: frontend-install ## The production build of the page, with its JavaScript budget check
+frontend-build: $(FRONTEND)/dist/index.html ## The production build of the page, with its JavaScript budget check
+# A file target, rebuilt only when a source changed: the benches and the browser tests, side by side, share one build.
+$(FRONTEND)/dist/index.html: $(FRONTEND)/node_modules/.installed $(shell find $(FRONTEND)/src $(FRONTEND)/public -type f 2>/dev/null) \
+		$(FRONTEND)/index.html $(FRONTEND)/vite.config.ts $(FRONTEND)/tsconfig.json $(FRONTEND)/package.json \
+		$(FRONTEND)/scripts/check-budget.mjs
 	cd $(FRONTEND) && npm run --silent build
+	touch $@
 
 # Debian's Chromium drives the browser tests; nothing downloads a browser.
 chromium: $(CHROMIUM) ## Debian's Chromium for the browser tests (apt-get)
@@ -103,10 +108,10 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null
 
-bench: install ## Every bench in full: ratios against same-run baselines, written to bench/results.json
+bench: install frontend-build chromium ## Every bench in full: ratios against same-run baselines, written to bench/results.json
 	$(PY) -m bench
 
-bench-quick: install ## Every bench with fewer samples (under 90 s; make test runs it): fails only if a bench breaks
+bench-quick: install frontend-build chromium ## Every bench with fewer samples (under 90 s; make test runs it): fails only if a bench breaks
 	$(PY) -m bench --quick
 
 token: install ## A development JWT for the local stack: make token TENANT=acme (READ_ONLY=1: without integrations:write)

@@ -29,6 +29,7 @@ BENCHES = (
     "relay",
     "api_latency",
     "connect_flow",
+    "page_paint",
 )
 QUICK_BUDGET_SECONDS = 90
 
