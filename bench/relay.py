@@ -110,16 +110,23 @@ def forwarder(backends: Backends, state: State, rounds: int) -> Pair:
     url = f"{backends.evolution.base_url}/webhook/meta"
     posts = (json.loads(meta_post(CONNECTED_PHONE, wamid)) for wamid in wamids())
     item = {"integration_id": str(state.connected), "tenant_id": TENANT, "correlation_id": "bench"}
+    # Each side's input is made before its timed call: the next post, and the SQS event Lambda would hand the
+    # worker with that post queued in it
+    prepared: dict[str, Any] = {}
+
+    def prepare() -> None:
+        prepared["post"] = next(posts)
+        prepared["event"] = sqs_event({**item, "post": prepared["post"]})
 
     def bare() -> None:
-        if http.post(url, json=next(posts)).status_code != 200:
+        if http.post(url, json=prepared["post"]).status_code != 200:
             raise RuntimeError("Evolution's /webhook/meta refused the post")
 
     environment = backends.function_environment("meta_relay", EVENT_BUS_NAME="")
     try:
         with loaded("meta_relay", environment) as function, quiet():
             relayed = invoker(function, lambda answer: answer == {"batchItemFailures": []})
-            return Pair(lambda: relayed(sqs_event({**item, "post": next(posts)})), bare).run(rounds)
+            return Pair(lambda: relayed(prepared["event"]), bare, prepare=prepare).run(rounds)
     finally:
         http.close()
 

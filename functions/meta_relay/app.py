@@ -27,4 +27,4 @@ worker = QueueWorker(
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return worker.handle_batch(event, context)
+    return worker.handle_batch(event)
