@@ -6,9 +6,10 @@ client, and answers. Each function gets the environment template.yaml gives it (
 invocation does the function's usual work (bench/first_invocations.py): reads answer 200 from PostgreSQL, writes
 commit and send their outbox messages to moto's SQS and EventBridge, webhooks record, workers call the simulators.
 
-Timed inside the fresh interpreter, from before the import to the handler's return: interpreter start-up is the same
-for both and left out. Bytecode is compiled once, before timing, into a temporary PYTHONPYCACHEPREFIX. Each round
-runs every function once, in a rotating order, with the baseline before every few functions.
+Both run with the packages a deployed function has and no others (bench/lambda_packages.py), not the project's
+virtualenv. Timed inside the fresh interpreter, from before the import to the handler's return: interpreter start-up
+is the same for both and left out. Bytecode is compiled once, before timing, into a temporary PYTHONPYCACHEPREFIX.
+Each round runs every function once, in a rotating order, with the baseline before every few functions.
 """
 
 from __future__ import annotations
@@ -30,10 +31,12 @@ from bench import results
 from bench.backends import Backends, start_backends
 from bench.first_invocations import FirstInvocation, first_invocations
 from bench.integrations import PARAMETERS, State
+from bench.lambda_packages import lambda_packages
 from bench.results import Figures, Goal
 from bench.stats import print_table
 
 ROOT = Path(__file__).resolve().parent.parent
+LAYER = ROOT / "layers" / "core"
 BASELINE = Path(__file__).resolve().parent / "baseline_handler.py"
 DATABASE_NAME = "wa_bench_cold_start"
 GOALS = {"http": 1.35, "queue": 1.15, "scheduled": 1.15}
@@ -92,13 +95,17 @@ class Sample:
 
 
 class ColdStarts:
-    def __init__(self, backends: Backends, pycache: Path) -> None:
+    def __init__(self, backends: Backends, pycache: Path, packages: Path) -> None:
         self._backends = backends
         self._pycache = pycache
+        self._packages = packages
 
     def environment(self, function: str, extra: dict[str, str]) -> dict[str, str]:
         return {
             **self._backends.function_environment(function, **extra),
+            # What Lambda's sys.path holds: the layer (our package and its requirements) and the runtime's boto3;
+            # the interpreter runs with -S, so the project's virtualenv is not on it
+            "PYTHONPATH": os.pathsep.join([str(LAYER), str(self._packages)]),
             "PATH": os.environ.get("PATH", ""),
             "HOME": str(self._pycache),  # an empty home: no ~/.aws configuration is read
             "PYTHONPYCACHEPREFIX": str(self._pycache),
@@ -110,7 +117,7 @@ class ColdStarts:
             union.update(self.environment(invocation.function, invocation.environment))
         paths = [str(BASELINE)] + [str(app(invocation.function)) for invocation in invocations]
         finished = subprocess.run(
-            [sys.executable, "-c", PRECOMPILE, *paths], env=union, capture_output=True, text=True, timeout=300
+            [sys.executable, "-S", "-c", PRECOMPILE, *paths], env=union, capture_output=True, text=True, timeout=300
         )
         if finished.returncode != 0:
             raise RuntimeError(f"precompiling failed:\n{finished.stderr[-3000:]}")
@@ -135,7 +142,7 @@ class ColdStarts:
 
     def _run(self, path: Path, event: dict[str, Any], environment: dict[str, str]) -> tuple[Sample, Any]:
         finished = subprocess.run(
-            [sys.executable, "-c", INIT_AND_INVOKE, str(path)],
+            [sys.executable, "-S", "-c", INIT_AND_INVOKE, str(path)],
             input=json.dumps(event),
             env=environment,
             cwd=path.parent,
@@ -209,13 +216,14 @@ def main() -> None:
     parser.add_argument("--only", help="comma-separated functions to measure (all by default; goals then partial)")
     args = parser.parse_args()
 
+    packages = lambda_packages()
     backends = start_backends(DATABASE_NAME, parameters=PARAMETERS)
     pycache = Path(tempfile.mkdtemp(prefix="bench-cold-start-"))
     state: State | None = None
     try:
         state = State(backends)
         invocations = [i for i in first_invocations(state) if not args.only or i.function in args.only.split(",")]
-        cold = ColdStarts(backends, pycache)
+        cold = ColdStarts(backends, pycache, packages)
         cold.precompile(invocations)
         baseline, samples = measure(cold, invocations, args.rounds)
     finally:
