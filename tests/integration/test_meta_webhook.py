@@ -194,6 +194,7 @@ def test_a_signed_post_is_split_and_queued(meta_function: ModuleType, connected:
         ("one byte changed", lambda raw: (raw.replace(b"delivered", b"delivereD"), sign(raw))),
         ("the JSON re-serialised", lambda raw: (json.dumps(json.loads(raw)).encode(), sign(raw))),
         ("sha1 instead of sha256", lambda raw: (raw, "sha1=" + hmac.new(b"x", raw, "sha1").hexdigest())),
+        ("a signature that is not ASCII", lambda raw: (raw, "sha256=\u00e9")),
     ],
 )
 def test_a_post_that_proves_nothing_is_401_and_nothing_is_queued(
@@ -207,6 +208,20 @@ def test_a_post_that_proves_nothing_is_401_and_nothing_is_queued(
     status, problem = post(meta_function, connected, raw, signature)
     assert (status, problem["code"]) == (401, "webhook_unauthenticated"), case
     assert queued(relay_queue) == []
+
+
+def test_text_postgresql_refuses_is_recorded_replaced_and_the_post_still_relayed(
+    meta_function: ModuleType, connected: UUID, relay_queue: str
+) -> None:
+    # Given a signed post whose failed status has a NUL and a lone surrogate in Meta's texts, beside a good status
+    failed = {**STATUS, "id": "wamid.nul", "status": "failed", "errors": [{"code": 131026, "title": "a\u0000b"}]}
+    failed["errors"][0]["message"] = "c\ud800d"
+    raw = payload(failed, {**STATUS, "id": "wamid.good"})
+    # When it arrives
+    status, answer = post(meta_function, connected, raw, sign(raw))
+    # Then it is not a 500 that Meta would retry for days: both are queued for Evolution
+    assert (status, answer) == (200, {"queued": 2, "dropped": 0})
+    assert len(queued(relay_queue)) == 2
 
 
 def test_changes_for_another_number_are_answered_200_and_dropped(

@@ -32,6 +32,7 @@ from whatsapp_integrations.services import Services, build_services
 from whatsapp_integrations.settings import Settings
 from whatsapp_integrations.usecases.connection_requests import request_connect, request_delete, request_disconnect
 from whatsapp_integrations.usecases.create_integration import create_integration
+from whatsapp_integrations.usecases.diagnose_integration import repair_integration
 from whatsapp_integrations.usecases.get_connection_status import refresh_connection_status
 from whatsapp_integrations.usecases.ingest_evolution_webhook import ingest_evolution_webhook
 from whatsapp_integrations.usecases.outbox_dispatch import sweep_outbox
@@ -39,6 +40,7 @@ from whatsapp_integrations.usecases.provision_integration import provision
 from whatsapp_integrations.usecases.receive_meta_webhook import receive_meta_webhook
 from whatsapp_integrations.usecases.relay_meta_webhook import relay_meta_webhook
 from whatsapp_integrations.usecases.sync_integration_status import sync_integration_status
+from whatsapp_integrations.usecases.validate_credentials import validate_credentials
 
 HMAC_KEY = "worker-tests-hmac-key"
 
@@ -647,4 +649,23 @@ def test_refresh_counts_only_the_calls_that_reach_meta(worker: Worker, caller: C
     refresh_connection_status(caller, validated.id, limited)
     with pytest.raises(RateLimited):
         refresh_connection_status(caller, validated.id, limited)
+    limited.database.close()
+
+
+def test_checks_never_use_up_the_calls_changes_need(worker: Worker, caller: Caller) -> None:
+    # Given a tenant allowed two calls to Meta a minute, and a read-only user checking its number in a loop
+    limited = build_services(worker.services.settings.model_copy(update={"meta_calls_per_minute": 2}))
+    validated = integration_in(worker, caller, phone=1)
+    worker.execute("DELETE FROM rate_limit_windows WHERE tenant_id = :tenant", tenant=caller.tenant_id)
+    refresh_connection_status(caller, validated.id, limited)
+    refresh_connection_status(caller, validated.id, limited)
+    with pytest.raises(RateLimited):
+        refresh_connection_status(caller, validated.id, limited)
+    # When the tenant then changes something that asks Meta
+    # Then it has its own two calls: a check of the credentials, then a repair
+    credentials = MetaCredentials(sim.DEMO_PHONE_NUMBER_IDS[2], sim.DEMO_WABA_ID, sim.VALID_TOKEN)
+    validate_credentials(caller, credentials, limited)
+    repair_integration(caller, validated.id, limited)
+    with pytest.raises(RateLimited):
+        validate_credentials(caller, credentials, limited)
     limited.database.close()

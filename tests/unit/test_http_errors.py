@@ -93,6 +93,13 @@ def test_malformed_json_is_400(create_function: ModuleType) -> None:
     assert_problem(status, body, headers, 400, "malformed_json")
 
 
+def test_an_integer_too_long_for_python_is_malformed_json(create_function: ModuleType) -> None:
+    # Given a number of 5,000 digits, more than Python converts to an int
+    status, body, headers = invoke(create_function, post(b'{"name": 1' + b"0" * 5000 + b"}"))
+    # Then it is the client's malformed JSON, not our 500
+    assert_problem(status, body, headers, 400, "malformed_json")
+
+
 def test_unknown_fields_and_wrong_types_name_the_field_without_echoing_values(create_function: ModuleType) -> None:
     status, body, headers = invoke(create_function, post(valid_body(colour="red", waba_id=12, access_token=["x"])))
     assert_problem(status, body, headers, 400, "invalid_request")

@@ -51,6 +51,7 @@ def test_the_signature_over_the_exact_bytes_is_accepted() -> None:
         ("one byte of the body changed", RAW.replace(b'"1"', b'"2"'), sign(RAW)),
         ("the JSON re-serialised", json.dumps(json.loads(RAW)).encode(), sign(RAW)),
         ("the body signed, then re-serialised and signed by us", RAW, sign(json.dumps(json.loads(RAW)).encode())),
+        ("a signature that is not ASCII", RAW, "sha256=\u00e9"),
     ],
 )
 def test_anything_but_the_signature_of_the_exact_bytes_is_refused(case: str, raw: bytes, header: str | None) -> None:
@@ -155,8 +156,32 @@ def test_a_failed_status_keeps_what_evolution_drops() -> None:
         {"id": "", "status": "sent"},
         {"id": "w" * 300, "status": "sent"},
         {"id": "w", "status": 3},
+        {"id": "wamid.\x00", "status": "sent"},
+        {"id": "wamid.\ud800", "status": "sent"},
     ],
 )
 def test_statuses_without_a_usable_wamid_or_status_are_skipped(bad: dict[str, Any]) -> None:
     assert statuses_of(post(change(statuses=[bad, STATUS])))[0].wamid == "wamid.A"
     assert len(statuses_of(post(change(statuses=[bad])))) == 0
+
+
+def test_text_postgresql_cannot_store_is_kept_with_those_characters_replaced() -> None:
+    # Given a signed failure whose texts carry a NUL and a lone surrogate, as JSON's \u escapes can
+    failed = {
+        **STATUS,
+        "status": "failed",
+        "pricing": {"category": "utility\x00"},
+        "errors": [{"code": 131026, "title": "a\x00b", "message": "c\ud800d", "error_data": {"details": "\udfff"}}],
+    }
+    # When its statuses are read
+    [status] = statuses_of(post(change(statuses=[failed])))
+    # Then the status is kept, each such character replaced by U+FFFD
+    assert status.failure is not None
+    assert (status.failure.title, status.failure.message, status.failure.details) == ("a\ufffdb", "c\ufffdd", "\ufffd")
+    assert status.pricing == {"category": "utility\ufffd"}
+
+
+def test_an_error_code_no_integer_column_holds_is_left_out() -> None:
+    failed = {**STATUS, "status": "failed", "errors": [{"code": 10**30, "title": "t"}]}
+    [status] = statuses_of(post(change(statuses=[failed])))
+    assert status.failure is not None and status.failure.code is None and status.failure.title == "t"

@@ -130,3 +130,19 @@ def test_an_array_in_data_gives_one_entry_per_item_with_the_same_envelope() -> N
     assert {(entry.event, entry.instance) for entry in entries} == {("messages.update", "wa-x")}
     # And a webhook whose data is one object is its own only entry
     assert parse_webhook(json.dumps({**body, "data": {"keyId": "c"}})).entries()[0].text("keyId") == "c"
+
+
+def test_strings_postgresql_cannot_store_read_as_missing() -> None:
+    # Given an envelope whose wamid carries a lone surrogate and whose apikey is not ASCII
+    body = json.dumps(
+        {
+            "event": "messages.update",
+            "instance": "x",
+            "apikey": "\ud800",
+            "data": {"keyId": "wamid.\ud800", "s": "a\x00"},
+        }
+    )
+    # When it is parsed
+    webhook = parse_webhook(body)
+    # Then neither is there to store or hash: the status is skipped, the apikey is missing (401)
+    assert webhook.text("keyId") is None and webhook.text("s") is None and webhook.apikey is None

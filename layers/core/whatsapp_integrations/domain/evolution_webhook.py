@@ -12,6 +12,7 @@ from uuid import UUID
 
 from whatsapp_integrations.domain.errors import MalformedWebhook
 from whatsapp_integrations.domain.evolution_instance import INSTANCE_NAME_PREFIX
+from whatsapp_integrations.domain.text import storable
 
 
 @dataclass(frozen=True)
@@ -38,13 +39,14 @@ class EvolutionWebhook:
         return [self]
 
     def text(self, *path: str) -> str | None:
-        """A string at `path` inside `data`, or None when any step is missing or of another type."""
+        """A string at `path` inside `data`, or None when any step is missing or of another type, or it could not be
+        stored (domain/text.py)."""
         value: Any = self.data
         for key in path:
             if not isinstance(value, dict):
                 return None
             value = value.get(key)
-        return value if isinstance(value, str) and value else None
+        return value if isinstance(value, str) and value and storable(value) else None
 
     def number(self, *path: str) -> int | None:
         value: Any = self.data
@@ -75,5 +77,5 @@ def parse_webhook(raw_body: str, event_from_path: str | None = None) -> Evolutio
         event=event.strip().lower(),
         instance=instance,
         data=envelope.get("data"),
-        apikey=apikey if isinstance(apikey, str) else None,
+        apikey=apikey if isinstance(apikey, str) and apikey.isascii() else None,  # tokens are ASCII; hashing can't fail
     )

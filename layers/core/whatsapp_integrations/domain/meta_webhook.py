@@ -15,6 +15,7 @@ from typing import Any
 
 from whatsapp_integrations.domain.errors import MalformedWebhook
 from whatsapp_integrations.domain.message_status import MessageFailure, MessageStatus, normalise
+from whatsapp_integrations.domain.text import storable, storable_text
 
 SIGNATURE_HEADER = "x-hub-signature-256"
 SIGNATURE_PREFIX = "sha256="
@@ -27,8 +28,11 @@ _TEMPLATE_FIELD = "message_template_status_update"
 def signature_matches(raw_body: bytes, header: str | None, app_secret: str) -> bool:
     if not header or not header.startswith(SIGNATURE_PREFIX):
         return False
+    received = header.removeprefix(SIGNATURE_PREFIX).strip().lower()
+    if not received.isascii():  # compare_digest takes only ASCII strings; no hex digest has anything else
+        return False
     expected = hmac.new(app_secret.encode(), raw_body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, header.removeprefix(SIGNATURE_PREFIX).strip().lower())
+    return hmac.compare_digest(expected, received)
 
 
 @dataclass
@@ -131,7 +135,7 @@ def statuses_of(post: Any) -> list[MetaStatus]:
     for item in _dicts(value.get("statuses") if isinstance(value, dict) else None):
         wamid, reported = item.get("id"), item.get("status")
         status = normalise(reported) if isinstance(reported, str) else None
-        if not isinstance(wamid, str) or not wamid or len(wamid) > 256 or "\x00" in wamid or status is None:
+        if not isinstance(wamid, str) or not wamid or len(wamid) > 256 or not storable(wamid) or status is None:
             continue
         reports.append(MetaStatus(wamid, status, _failure(item.get("errors")), _pricing(item.get("pricing"))))
     return reports
@@ -145,7 +149,7 @@ def _failure(errors: Any) -> MessageFailure | None:
     data = error.get("error_data")
     code = error.get("code")
     return MessageFailure(
-        code=code if isinstance(code, int) and not isinstance(code, bool) else None,
+        code=code if isinstance(code, int) and not isinstance(code, bool) and 0 <= code < 2**31 else None,
         title=_text(error.get("title")),
         message=_text(error.get("message")),
         details=_text(data.get("details")) if isinstance(data, dict) else None,
@@ -156,8 +160,12 @@ def _pricing(pricing: Any) -> dict[str, Any] | None:
     if not isinstance(pricing, dict):
         return None
     kept = {key: pricing[key] for key in ("category", "billable", "pricing_model", "type") if key in pricing}
-    return {key: value for key, value in kept.items() if isinstance(value, str | bool)} or None
+    return {
+        key: storable_text(value) if isinstance(value, str) else value
+        for key, value in kept.items()
+        if isinstance(value, str | bool)
+    } or None
 
 
 def _text(value: Any) -> str | None:
-    return value[:500] if isinstance(value, str) and value else None
+    return storable_text(value[:500]) if isinstance(value, str) and value else None

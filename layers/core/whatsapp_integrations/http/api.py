@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 import sys
 import threading
@@ -81,7 +82,7 @@ class IntegrationsResolver(APIGatewayHttpResolver):
         self._invocation.event = event
 
     def _to_proxy_event(self, event: dict) -> APIGatewayProxyEventV2:  # type: ignore[type-arg]
-        self.current_event = APIGatewayProxyEventV2(event)
+        self.current_event = APIGatewayProxyEventV2(event, json_deserializer=_json_body)
         return self.current_event
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
@@ -143,6 +144,17 @@ def build_api(settings: Settings, *, max_body_bytes: int | None = None) -> Integ
     _register_error_handlers(app)
     app.use(middlewares=[_tenant_request_quota(settings)])
     return app
+
+
+def _json_body(text: str) -> Any:
+    """json.loads, with its one ValueError that is not a JSONDecodeError (an integer of more digits than Python
+    converts, 4,300) raised as one, so Powertools' validation answers it as the malformed JSON it is."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except ValueError as error:
+        raise json.JSONDecodeError(str(error), text, 0) from None
 
 
 def _tenant_request_quota(settings: Settings) -> Callable[[APIGatewayHttpResolver, NextMiddleware], Response[Any]]:

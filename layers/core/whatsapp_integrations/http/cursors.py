@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import UUID
 
 from whatsapp_integrations.domain.integration import PageKey
@@ -26,8 +26,9 @@ def decode_integration_cursor(cursor: str) -> PageKey:
         created_at = datetime.fromisoformat(parts[1])
         if created_at.tzinfo is None:
             raise BadCursor()
-        return PageKey(created_at, UUID(parts[2]))
-    except ValueError:
+        # In UTC, as written: an offset that moves the instant past year 1 or 9999 is refused here, not by the driver
+        return PageKey(created_at.astimezone(UTC), UUID(parts[2]))
+    except (ValueError, OverflowError):
         raise BadCursor() from None
 
 
@@ -37,7 +38,7 @@ def encode_audit_cursor(before_id: int) -> str:
 
 def decode_audit_cursor(cursor: str) -> int:
     parts = _decode(cursor).split("|")
-    if len(parts) != 2 or parts[0] != "a1" or not parts[1].isdigit() or len(parts[1]) > 18:
+    if len(parts) != 2 or parts[0] != "a1" or not (parts[1].isascii() and parts[1].isdigit()) or len(parts[1]) > 18:
         raise BadCursor()
     return int(parts[1])
 

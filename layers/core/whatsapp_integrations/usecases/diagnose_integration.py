@@ -36,7 +36,7 @@ from whatsapp_integrations.domain.state_change import Transition
 from whatsapp_integrations.observability import logger
 from whatsapp_integrations.services import Services
 from whatsapp_integrations.usecases.graph_failures import classify_graph_error, graph_failures
-from whatsapp_integrations.usecases.meta_call_guard import count_meta_call
+from whatsapp_integrations.usecases.meta_call_guard import META_CALLS_BUCKET, META_CHECKS_BUCKET, count_meta_call
 from whatsapp_integrations.usecases.meta_webhook_wiring import reset_override
 from whatsapp_integrations.usecases.secrets_storage import decrypt_access_token, decrypt_app_secret
 from whatsapp_integrations.usecases.state_changes import in_one_transaction
@@ -72,7 +72,7 @@ def diagnose_integration(caller: Caller, integration_id: UUID, services: Service
 
 def repair_integration(caller: Caller, integration_id: UUID, services: Services) -> Diagnosis:
     """Repair what the diagnosis finds broken and is ours to fix, then answer the checklist as it is after."""
-    subject = _subject(caller, integration_id, services)
+    subject = _subject(caller, integration_id, services, bucket=META_CALLS_BUCKET)  # a write: a read can't block it
     before = _check(subject, services)
     done = {
         result.id: what
@@ -88,20 +88,23 @@ def repair_integration(caller: Caller, integration_id: UUID, services: Services)
                 subject.integration, caller.origin, AuditEntry("integration.repaired", details={"repaired": done})
             ),
         )
-        subject = _subject(caller, integration_id, services, count=False)
+        subject = _subject(caller, integration_id, services, bucket=None)
     after = _check(subject, services)
     items = [checks.repaired(result, done[result.id]) if result.id in done else result for result in after]
     return Diagnosis(integration_id, services.clock(), items)
 
 
-def _subject(caller: Caller, integration_id: UUID, services: Services, *, count: bool = True) -> _Subject:
+def _subject(
+    caller: Caller, integration_id: UUID, services: Services, *, bucket: str | None = META_CHECKS_BUCKET
+) -> _Subject:
+    """The integration and its secrets, once a Meta call is counted in `bucket` (None: already counted)."""
     found = services.database.autocommit(
         lambda session: integrations_repository.get_with_secrets(session, caller.tenant_id, integration_id)
     )
     if found is None:
         raise IntegrationNotFound()
-    if count:
-        count_meta_call(caller, services)  # the diagnosis always asks Meta
+    if bucket is not None:
+        count_meta_call(caller, services, bucket)  # the diagnosis always asks Meta
     integration, secrets = found
     token = decrypt_access_token(services.cipher, integration.tenant_id, integration.id, secrets)
     app_secret = decrypt_app_secret(services.cipher, integration.tenant_id, integration.id, secrets)

@@ -11,7 +11,7 @@ from whatsapp_integrations.domain.integration import Integration, StatusChange, 
 from whatsapp_integrations.domain.lifecycle import IntegrationStatus
 from whatsapp_integrations.domain.provisioning import TransientFailure
 from whatsapp_integrations.services import Services
-from whatsapp_integrations.usecases.meta_call_guard import count_meta_call
+from whatsapp_integrations.usecases.meta_call_guard import META_CHECKS_BUCKET, count_meta_call
 from whatsapp_integrations.usecases.sync_integration_status import check_integration
 
 
@@ -61,5 +61,5 @@ def refresh_connection_status(
 
 
 def _counted(caller: Caller, services: Services) -> bool:
-    count_meta_call(caller, services)
+    count_meta_call(caller, services, META_CHECKS_BUCKET)
     return True

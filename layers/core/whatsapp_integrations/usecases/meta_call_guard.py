@@ -8,7 +8,9 @@ from whatsapp_integrations.domain.credentials import MetaCredentials, check_loca
 from whatsapp_integrations.domain.errors import CredentialsRejected
 from whatsapp_integrations.services import Services
 
-META_CALLS_BUCKET = "meta_calls"
+META_CALLS_BUCKET = "meta_calls"  # validate, create, update: what a write needs
+# Refresh and diagnostics are reads: a read-only token polling them must not use up what writes need
+META_CHECKS_BUCKET = "meta_checks"
 
 
 def reject_malformed(credentials: MetaCredentials) -> None:
@@ -17,13 +19,14 @@ def reject_malformed(credentials: MetaCredentials) -> None:
         raise CredentialsRejected(problems)
 
 
-def count_meta_call(caller: Caller, services: Services) -> None:
-    """Committed on its own, so a call counts even when the validation that follows fails."""
+def count_meta_call(caller: Caller, services: Services, bucket: str = META_CALLS_BUCKET) -> None:
+    """Committed on its own, so a call counts even when the validation that follows fails. Each bucket allows the
+    tenant `meta_calls_per_minute`."""
     services.database.in_transaction(
         lambda session: rate_limiter.take(
             session,
             tenant_id=caller.tenant_id,
-            bucket=META_CALLS_BUCKET,
+            bucket=bucket,
             limit=services.settings.meta_calls_per_minute,
             now=services.clock(),
         )
