@@ -253,8 +253,10 @@ class LocalGateway:
             path_parameters=match.groupdict(),
             claims=claims,
         )
-        result = self._pools[route.function_name].invoke(event, event["requestContext"]["requestId"])
-        return _http_answer(result)
+        request_id = event["requestContext"]["requestId"]
+        status, answer_headers, payload = _http_answer(self._pools[route.function_name].invoke(event, request_id))
+        # As API Gateway does: the request ID, which is the correlation ID of everything the request caused
+        return status, {**answer_headers, "apigw-requestid": request_id}, payload
 
     def cors_answer_headers(self, request_headers: dict[str, str]) -> dict[str, str]:
         return self.cors.answer_headers(request_headers.get("origin")) if self.cors is not None else {}

@@ -34,7 +34,7 @@ app = build_api(settings)
 )
 def connect(integration_id: UUID) -> Response[ConnectionStatusResponse]:
     requested = request_connect(caller(app, settings), integration_id, default_services())
-    return status_response(requested.integration, [], accepted=requested.accepted)
+    return status_response(requested.integration, [], accepted=requested.accepted, activity=requested.activity)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)

@@ -42,7 +42,10 @@ def delete(integration_id: UUID, if_match: OptionalIfMatch = None) -> Response[C
     if requested is None:
         return Response(status_code=204)
     # Response is invariant in its body type; the 202 body is one of the two documented shapes.
-    return cast(Response[ConnectionStatusResponse | None], status_response(requested.integration, [], accepted=True))
+    return cast(
+        Response[ConnectionStatusResponse | None],
+        status_response(requested.integration, [], accepted=True, activity=requested.activity),
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)

@@ -54,6 +54,15 @@ def test_answers_carry_cors_headers_for_the_page_only(stack: LocalStack, tenant_
     assert preflight.status_code == 204 and "access-control-allow-origin" not in preflight.headers
 
 
+def test_every_answer_names_its_request_as_api_gateway_does(tenant_a: Api) -> None:
+    # Given an answer that succeeds and one refused
+    found = tenant_a.get("/integrations/whatsapp")
+    refused = tenant_a.get("/integrations/whatsapp/not-a-uuid")
+    # Then each carries its request ID, the one a problem names and every log line of the request carries
+    assert found.headers["apigw-requestid"] and found.headers["apigw-requestid"] != refused.headers["apigw-requestid"]
+    assert refused.json()["request_id"] == refused.headers["apigw-requestid"]
+
+
 def test_the_page_server_serves_the_page_its_config_and_dev_tokens(stack: LocalStack) -> None:
     assert stack.page_url is not None
     origin = page_origin(stack)

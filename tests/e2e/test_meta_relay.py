@@ -97,6 +97,10 @@ def test_a_failed_status_from_meta_reaches_the_message_api_with_its_fix(tenant_a
     assert "template" in failed["failure"]["fix"]
     status = tenant_a.get(f"/integrations/whatsapp/{integration['id']}/status").json()
     assert status["webhooks"]["last_meta_event_at"] and status["webhooks"]["last_evolution_event_at"]
+    # And the answer to Disconnect shows the same webhooks, not "never"
+    disconnecting = tenant_a.post(f"/integrations/whatsapp/{integration['id']}/disconnect").json()
+    assert disconnecting["webhooks"]["last_meta_event_at"] == status["webhooks"]["last_meta_event_at"]
+    assert disconnecting["webhooks"]["last_evolution_event_at"] == status["webhooks"]["last_evolution_event_at"]
 
 
 def test_a_forged_post_is_refused_and_changes_nothing(tenant_a: Api, stack: LocalStack) -> None:

@@ -3,15 +3,15 @@ transition that also queues the provisioning request (through the outbox, in the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from uuid import UUID
 
-from whatsapp_integrations.adapters import integrations_repository
+from whatsapp_integrations.adapters import integrations_repository, webhook_store
 from whatsapp_integrations.domain.audit import AuditEntry
 from whatsapp_integrations.domain.caller import Caller
 from whatsapp_integrations.domain.errors import AppSecretRequired, IntegrationNotFound, InvalidState
 from whatsapp_integrations.domain.evolution_instance import instance_name_for
-from whatsapp_integrations.domain.integration import Integration
+from whatsapp_integrations.domain.integration import Integration, WebhookActivity
 from whatsapp_integrations.domain.lifecycle import IntegrationStatus, sources_of
 from whatsapp_integrations.domain.provisioning import Operation
 from whatsapp_integrations.domain.state_change import KEEP_INSTANCE, InstanceUpdate, Transition
@@ -25,9 +25,28 @@ S = IntegrationStatus
 class Requested:
     integration: Integration
     accepted: bool  # True: work was queued or is under way (202); False: nothing to do (200)
+    activity: WebhookActivity = field(default_factory=WebhookActivity)  # shown as GET status shows it
 
 
 def request_connect(caller: Caller, integration_id: UUID, services: Services) -> Requested:
+    return _with_activity(_request_connect(caller, integration_id, services), services)
+
+
+def request_disconnect(caller: Caller, integration_id: UUID, services: Services) -> Requested:
+    return _with_activity(_request_disconnect(caller, integration_id, services), services)
+
+
+def request_delete(caller: Caller, integration_id: UUID, services: Services) -> Requested:
+    """Deprovision first when an Evolution instance may exist; the worker removes the row afterwards."""
+    return _with_activity(_request_delete(caller, integration_id, services), services)
+
+
+def _with_activity(requested: Requested, services: Services) -> Requested:
+    activity = services.database.autocommit(lambda session: webhook_store.activity(session, requested.integration.id))
+    return replace(requested, activity=activity)
+
+
+def _request_connect(caller: Caller, integration_id: UUID, services: Services) -> Requested:
     current = read_integration(caller, integration_id, services)
     if current.status in (S.CONNECTED, S.CONNECTING):
         return Requested(current, accepted=current.status == S.CONNECTING)
@@ -44,7 +63,7 @@ def request_connect(caller: Caller, integration_id: UUID, services: Services) ->
     )
 
 
-def request_disconnect(caller: Caller, integration_id: UUID, services: Services) -> Requested:
+def _request_disconnect(caller: Caller, integration_id: UUID, services: Services) -> Requested:
     current = read_integration(caller, integration_id, services)
     if current.status in (S.VALIDATED, S.DISCONNECTED, S.DISCONNECTING):
         return Requested(current, accepted=current.status == S.DISCONNECTING)
@@ -63,8 +82,7 @@ def reprovision(caller: Caller) -> Transition:
     )
 
 
-def request_delete(caller: Caller, integration_id: UUID, services: Services) -> Requested:
-    """Deprovision first when an Evolution instance may exist; the worker removes the row afterwards."""
+def _request_delete(caller: Caller, integration_id: UUID, services: Services) -> Requested:
     current = read_integration(caller, integration_id, services)
     if current.status != S.DISCONNECTING:
         return _move(caller, current, S.DISCONNECTING, Operation.DELETE, "delete requested", services)
