@@ -378,7 +378,9 @@ def _request_handler(gateway: LocalGateway) -> type[BaseHTTPRequestHandler]:
             started = time.perf_counter()
             length = int(self.headers.get("content-length") or 0)
             body = self.rfile.read(length) if length else b""
-            headers = {key.lower(): value for key, value in self.headers.items()}
+            headers: dict[str, str] = {}
+            for key, value in self.headers.items():  # a repeated header is one, its values comma-joined, as in AWS
+                headers[key.lower()] = f"{headers[key.lower()]},{value}" if key.lower() in headers else value
             try:
                 status, answer_headers, payload = gateway.handle(
                     self.command, self.path, headers, body, self.client_address[0]

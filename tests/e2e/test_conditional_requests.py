@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import httpx
+
 from tests.e2e.conftest import DEMO, Api
 
 
@@ -40,3 +42,15 @@ def test_status_has_a_weak_body_etag_that_changes_without_a_version_bump(tenant_
     # And without the history (now not empty) it is another representation, with its own ETag
     shorter = tenant_a.get(f"{path}?history=0", headers={"If-None-Match": after.headers["etag"]})
     assert shorter.status_code == 200 and shorter.json()["history"] == []
+
+
+def test_a_repeated_if_match_is_one_list_of_tags_and_refused(tenant_a: Api) -> None:
+    # Given an integration at version 1
+    created = tenant_a.post("/integrations/whatsapp", json={"name": "Main", **DEMO}).json()
+    path = f"/integrations/whatsapp/{created['id']}"
+    # When a client sends If-Match twice (API Gateway hands the function one header, the values comma-joined)
+    headers = [("Authorization", tenant_a.http.headers["Authorization"]), ("If-Match", '"1"'), ("If-Match", '"1"')]
+    twice = tenant_a.put(path, json={"name": "Renamed"}, headers=httpx.Headers(headers))
+    # Then it is the one entity tag this API takes that is missing: 400, nothing changed
+    assert (twice.status_code, twice.json()["code"]) == (400, "invalid_if_match")
+    assert tenant_a.get(path).json()["name"] == "Main"
