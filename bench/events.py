@@ -68,3 +68,15 @@ def meta_post(phone: str, wamid: str) -> bytes:
 def signature(raw: bytes, app_secret: str) -> str:
     """X-Hub-Signature-256, as Meta signs a post."""
     return "sha256=" + hmac.new(app_secret.encode(), raw, hashlib.sha256).hexdigest()
+
+
+def signed_meta_webhook(integration_id: str, raw: bytes, app_secret: str) -> Event:
+    """Meta's post of `raw` to the integration's relay URL, signed as Meta signs it."""
+    return http_api_event(
+        "POST /webhooks/meta/{integration_id}",
+        "POST",
+        f"/webhooks/meta/{integration_id}",
+        headers={"content-type": "application/json", "x-hub-signature-256": signature(raw, app_secret)},
+        body=raw,
+        path_parameters={"integration_id": integration_id},
+    )

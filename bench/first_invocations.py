@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from bench.events import RECIPIENT, Event, api, meta_post, scheduled_event, signature, sqs_event
+from bench.events import RECIPIENT, Event, api, meta_post, scheduled_event, signed_meta_webhook, sqs_event
 from bench.integrations import (
     APP_SECRET,
     CONNECTED_PHONE,
@@ -73,14 +73,7 @@ def first_invocations(state: State) -> list[FirstInvocation]:
 
     def meta_webhook() -> Event:
         raw = meta_post(CONNECTED_PHONE, next(state.wamids))
-        return http_api_event(
-            "POST /webhooks/meta/{integration_id}",
-            "POST",
-            f"/webhooks/meta/{connected}",
-            headers={"content-type": "application/json", "x-hub-signature-256": signature(raw, APP_SECRET)},
-            body=raw,
-            path_parameters={"integration_id": connected},
-        )
+        return signed_meta_webhook(connected, raw, APP_SECRET)
 
     def relayed() -> Event:
         post = json.loads(meta_post(CONNECTED_PHONE, next(state.wamids)))

@@ -30,11 +30,10 @@ import httpx
 
 from bench import results
 from bench.backends import Backends, start_backends
-from bench.events import api, meta_post, signature, sqs_event
+from bench.events import api, meta_post, signature, signed_meta_webhook, sqs_event
 from bench.handlers import invoker, loaded, quiet, status
 from bench.integrations import APP_SECRET, CONNECTED_PHONE, PARAMETERS, TENANT, State
 from bench.results import Figures, Goal
-from local.gateway import http_api_event
 from whatsapp_integrations.adapters import outbox
 from whatsapp_integrations.domain.outbox import OutboxEntry, OutgoingMessage
 from whatsapp_integrations.observability import logger
@@ -79,14 +78,7 @@ def intake(backends: Backends, state: State, rounds: int) -> Pair:
 
     def signed() -> dict[str, Any]:
         raw = next(posts)
-        return http_api_event(
-            "POST /webhooks/meta/{integration_id}",
-            "POST",
-            f"/webhooks/meta/{connected}",
-            headers={"content-type": "application/json", "x-hub-signature-256": signature(raw, APP_SECRET)},
-            body=raw,
-            path_parameters={"integration_id": connected},
-        )
+        return signed_meta_webhook(connected, raw, APP_SECRET)
 
     def bare() -> None:
         raw = next(posts)

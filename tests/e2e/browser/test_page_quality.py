@@ -9,6 +9,7 @@ import re
 import pytest
 from playwright.sync_api import BrowserContext, Page, Route, expect
 
+from bench.page_paint import integration as listed_integration
 from local import graph_simulator as sim
 from local.stack import LocalStack
 from tests.e2e.browser.conftest import api_for, axe_violations, open_page, screenshot
@@ -132,7 +133,7 @@ def test_a_list_of_100_integrations_is_painted_without_a_request_per_row(
 ) -> None:
     # Given an API that lists 100 integrations (answered by the browser test itself, the demo has 9 numbers), with
     # their last error and check: no row asks for its own status (none is connecting or disconnecting)
-    items = [fake_integration(index) for index in range(100)]
+    items = [listed_integration(index) for index in range(100)]  # the rows bench.page_paint paints
     status_requests: list[str] = []
 
     def answer_list(route: Route) -> None:
@@ -169,32 +170,6 @@ def test_a_list_of_100_integrations_is_painted_without_a_request_per_row(
     if reporter is not None:
         shown = ", ".join(f"{figure:.1f}" for figure in figures)
         reporter.write_line(f"\n100 integrations painted {median:.1f} ms (median; {shown}) after their data arrived")
-
-
-def fake_integration(index: int) -> dict[str, object]:
-    return {
-        "id": f"00000000-0000-4000-8000-{index:012d}",
-        "name": f"Number {index:03d}",
-        "phone_number_id": f"1000000000{index:05d}",
-        "waba_id": "200000000000001",
-        "app_id": None,
-        "token_fingerprint": "…0000 (sha256:00000000)",
-        "has_app_secret": False,
-        "status": ["validated", "connected", "error"][index % 3],
-        "phone_profile": {
-            "display_phone_number": f"+1 555-{index:03d}-0000",
-            "verified_name": f"Shop {index}",
-            "quality_rating": "GREEN",
-        },
-        "token_facts": {"type": "SYSTEM_USER", "app_id": None, "expires_at": None, "scopes": []},
-        "warnings": [],
-        "version": 1,
-        "created_at": "2026-11-29T09:00:00Z",
-        "updated_at": "2026-11-29T09:00:00Z",
-        "status_changed_at": "2026-11-29T09:00:00Z",
-        "last_error": {"code": "permission_denied", "message": "Denied.", "fix": "Assign."} if index % 3 == 2 else None,
-        "last_checked_at": "2026-11-29T09:30:00Z",
-    }
 
 
 def fake_status(url: str) -> dict[str, object]:

@@ -114,6 +114,16 @@ def _touch(source: Source) -> str:
 )"""
 
 
+# A status seen again only fills in the details it lacked (Meta's, which may come after Evolution's bare report)
+_KEEP_FIRST_DETAILS = """ON CONFLICT (integration_id, wamid, status) DO UPDATE SET
+        error_code = COALESCE(s.error_code, EXCLUDED.error_code),
+        error_title = COALESCE(s.error_title, EXCLUDED.error_title),
+        error_message = COALESCE(s.error_message, EXCLUDED.error_message),
+        error_details = COALESCE(s.error_details, EXCLUDED.error_details),
+        pricing = COALESCE(s.pricing, EXCLUDED.pricing)
+    WHERE EXCLUDED.error_code IS NOT NULL OR EXCLUDED.error_title IS NOT NULL OR EXCLUDED.error_message IS NOT NULL
+       OR EXCLUDED.error_details IS NOT NULL OR EXCLUDED.pricing IS NOT NULL"""
+
 # The status row is the dedupe key: the message moves only when the row is new, progress only forward, and a
 # failure is stamped once and kept. Meta's failure details and pricing fill in a row Evolution wrote first, without
 # counting as a new status. `before` reads the row as it was when the statement started. A visible change writes its
@@ -131,14 +141,7 @@ WITH before AS (
         error_details, pricing)
     VALUES (:integration_id, :wamid, :status, :error_code, :error_title, :error_message, :error_details,
         CAST(:pricing AS jsonb))
-    ON CONFLICT (integration_id, wamid, status) DO UPDATE SET
-        error_code = COALESCE(s.error_code, EXCLUDED.error_code),
-        error_title = COALESCE(s.error_title, EXCLUDED.error_title),
-        error_message = COALESCE(s.error_message, EXCLUDED.error_message),
-        error_details = COALESCE(s.error_details, EXCLUDED.error_details),
-        pricing = COALESCE(s.pricing, EXCLUDED.pricing)
-    WHERE EXCLUDED.error_code IS NOT NULL OR EXCLUDED.error_title IS NOT NULL OR EXCLUDED.error_message IS NOT NULL
-       OR EXCLUDED.error_details IS NOT NULL OR EXCLUDED.pricing IS NOT NULL
+    {keep_first_details}
     RETURNING received_at, xmax = 0 AS inserted
 ), applied AS (
     INSERT INTO whatsapp_messages AS m (integration_id, tenant_id, wamid, progress, progress_rank, failed_at)
@@ -190,14 +193,7 @@ WITH input AS (
     SELECT DISTINCT ON (wamid, status) :integration_id, wamid, status, error_code, error_title, error_message,
         error_details, pricing
     FROM input ORDER BY wamid, status, position
-    ON CONFLICT (integration_id, wamid, status) DO UPDATE SET
-        error_code = COALESCE(s.error_code, EXCLUDED.error_code),
-        error_title = COALESCE(s.error_title, EXCLUDED.error_title),
-        error_message = COALESCE(s.error_message, EXCLUDED.error_message),
-        error_details = COALESCE(s.error_details, EXCLUDED.error_details),
-        pricing = COALESCE(s.pricing, EXCLUDED.pricing)
-    WHERE EXCLUDED.error_code IS NOT NULL OR EXCLUDED.error_title IS NOT NULL OR EXCLUDED.error_message IS NOT NULL
-       OR EXCLUDED.error_details IS NOT NULL OR EXCLUDED.pricing IS NOT NULL
+    {keep_first_details}
     RETURNING wamid, status, received_at, xmax = 0 AS inserted
 ), fresh AS (
     SELECT DISTINCT ON (i.wamid, i.status) i.position, i.wamid, i.progress_rank, i.failed, i.event, seen.received_at
@@ -241,8 +237,14 @@ WITH input AS (
 SELECT (SELECT count(*) FROM stepped) AS new, (SELECT count(*) FROM stepped WHERE visible_change) AS visible,
        (SELECT jsonb_agg(jsonb_build_array(id, payload) ORDER BY id) FROM queued) AS events
 """
-_RECORD_STATUS_FROM = {source: _RECORD_STATUS.format(touched=_touch(source)) for source in ("evolution", "meta")}
-_RECORD_STATUSES_FROM = {source: _RECORD_STATUSES.format(touched=_touch(source)) for source in ("evolution", "meta")}
+_RECORD_STATUS_FROM = {
+    source: _RECORD_STATUS.format(touched=_touch(source), keep_first_details=_KEEP_FIRST_DETAILS)
+    for source in ("evolution", "meta")
+}
+_RECORD_STATUSES_FROM = {
+    source: _RECORD_STATUSES.format(touched=_touch(source), keep_first_details=_KEEP_FIRST_DETAILS)
+    for source in ("evolution", "meta")
+}
 # Position i holds the progress of rank i (PostgreSQL arrays count from 1, hence `rank + 1` above).
 _PROGRESS_BY_RANK = [status.value for status, _ in sorted(PROGRESS_RANK.items(), key=lambda item: item[1])]
 
