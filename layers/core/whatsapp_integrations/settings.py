@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Annotated
 
-from pydantic import ConfigDict, Field, HttpUrl, model_validator
+from pydantic import ConfigDict, Field, FilePath, HttpUrl, model_validator
 
 from whatsapp_integrations.domain.model import Model
 
@@ -57,6 +57,11 @@ class Settings(Model):
     db_password_secret_arn: str | None = Field(default=None, description="Secrets Manager secret with a 'password' key")
     db_iam_auth: bool = False
     db_ssl: bool = False
+    db_ca_bundle: FilePath | None = Field(
+        default=None,
+        description="PEM file of the CAs the database's certificate must chain to (an RDS instance's bundle); "
+        "unset: the system's trust store (RDS Proxy, public CAs)",
+    )
     db_connect_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = 5.0
 
     kms_key_id: str = Field(min_length=1)

@@ -29,9 +29,16 @@ def connection_factory(settings: Settings) -> Callable[[], pg8000.native.Connect
             password=_password(settings),
             timeout=settings.db_connect_timeout_seconds,
             application_name=APPLICATION_NAME,
-            ssl_context=ssl.create_default_context() if settings.db_ssl or settings.db_iam_auth else None,
+            ssl_context=tls_context(settings) if settings.db_ssl or settings.db_iam_auth else None,
         )
     )
+
+
+def tls_context(settings: Settings) -> ssl.SSLContext:
+    """Verified TLS (certificate chain and host name): against DB_CA_BUNDLE alone when it is set (an RDS instance's
+    certificate chains to RDS's own CAs, which no system store holds), else against the system's trust store."""
+    cafile = str(settings.db_ca_bundle) if settings.db_ca_bundle is not None else None
+    return ssl.create_default_context(cafile=cafile)
 
 
 def _from_url(url: str, timeout: float) -> Callable[[], pg8000.native.Connection]:
