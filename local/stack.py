@@ -11,6 +11,7 @@ import os
 import secrets
 import socket
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -282,14 +283,16 @@ def _start(config: StackConfig, stoppers: list[Callable[[], None]]) -> LocalStac
         page.api_url = gateway.url
         page.start()
         config.log(f"page: {page.url}/integrations (CORS of the API allows {', '.join(page.origins)})")
+    background: list[Callable[[], None]] = []  # each stop waits out a long poll or a tick: they are stopped together
+    stoppers.append(lambda: _all_at_once(background))
     for trigger in queue_triggers(ROOT / "template.yaml"):
         pool = FunctionPool(trigger.function_name, trigger.code_uri, trigger.handler, size=1)
         poller = QueuePoller(trigger, queue_urls[trigger.queue_logical_id], pool, config.log).start()
-        stoppers.append(poller.stop)
+        background.append(poller.stop)
         config.log(f"worker: {trigger.function_name} polls {trigger.queue_logical_id}")
     for scheduled in scheduled_functions(ROOT / "template.yaml"):
         schedule = LocalSchedule(scheduled, config.log, config.schedule_interval_seconds).start()
-        stoppers.append(schedule.stop)
+        background.append(schedule.stop)
         gateway.add_local_route(f"/__local__/schedules/{scheduled.function_name}", schedule.run_now)
         config.log(
             f"schedule: {scheduled.function_name} every {schedule.interval_seconds} s "
@@ -310,3 +313,9 @@ def _start(config: StackConfig, stoppers: list[Callable[[], None]]) -> LocalStac
         owner_url,
         stoppers,
     )
+
+
+def _all_at_once(stops: list[Callable[[], None]]) -> None:
+    if stops:
+        with ThreadPoolExecutor(max_workers=len(stops)) as pool:
+            list(pool.map(lambda stop: stop(), stops))
