@@ -7,6 +7,8 @@ which is the JSON form CloudFormation itself uses. Nothing is resolved or evalua
 
 from __future__ import annotations
 
+import copy
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +37,11 @@ SHORT_FORM_FUNCTIONS = (
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 
 
-class CloudFormationLoader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML ships no type hints
+# libyaml's parser when PyYAML was built with it (several times faster); the constructors are the same either way
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class CloudFormationLoader(_SafeLoader):  # type: ignore[misc,valid-type]  # PyYAML ships no type hints
     """A SafeLoader that knows the CloudFormation tags and keeps dates such as 2010-09-09 as strings."""
 
     yaml_implicit_resolvers = {
@@ -84,9 +90,18 @@ for _name in SHORT_FORM_FUNCTIONS:
 
 
 def load_template(path: str | Path) -> dict[str, Any]:
-    """Parse the template at ``path`` into plain dicts and lists (intrinsics in their long JSON form)."""
-    with Path(path).open(encoding="utf-8") as stream:
+    """Parse the template at ``path`` into plain dicts and lists (intrinsics in their long JSON form). A stack reads
+    it for its routes, queues, schedules and environments: it is parsed once per version of the file, and each caller
+    gets a copy of its own."""
+    file = Path(path).resolve()
+    version = file.stat()
+    return copy.deepcopy(_parsed(file, version.st_mtime_ns, version.st_size))
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed(file: Path, mtime_ns: int, size: int) -> dict[str, Any]:
+    with file.open(encoding="utf-8") as stream:
         document = yaml.load(stream, Loader=CloudFormationLoader)  # noqa: S506 - a SafeLoader subclass
     if not isinstance(document, dict):
-        raise ValueError(f"{path} is not a CloudFormation template (top level is not a mapping)")
+        raise ValueError(f"{file} is not a CloudFormation template (top level is not a mapping)")
     return document
