@@ -8,9 +8,13 @@ from whatsapp_integrations.domain.credentials import MetaCredentials, check_loca
 from whatsapp_integrations.domain.errors import CredentialsRejected
 from whatsapp_integrations.services import Services
 
-META_CALLS_BUCKET = "meta_calls"  # validate, create, update: what a write needs
-# Refresh and diagnostics are reads: a read-only token polling them must not use up what writes need
+META_CALLS_BUCKET = "meta_calls"  # validate, create, update, repair: what a change needs
+# Refresh and diagnostics are reads: a read-only token polling them must not use up what changes need
 META_CHECKS_BUCKET = "meta_checks"
+_COUNTED = {
+    META_CALLS_BUCKET: "calls that reach Meta",
+    META_CHECKS_BUCKET: "checks that reach Meta (diagnostics, refresh)",
+}
 
 
 def reject_malformed(credentials: MetaCredentials) -> None:
@@ -29,5 +33,6 @@ def count_meta_call(caller: Caller, services: Services, bucket: str = META_CALLS
             bucket=bucket,
             limit=services.settings.meta_calls_per_minute,
             now=services.clock(),
+            what=_COUNTED[bucket],
         )
     )
