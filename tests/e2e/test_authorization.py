@@ -112,6 +112,24 @@ def test_scopes_are_read_from_scp_lists_too(stack: LocalStack) -> None:
     assert (created.status_code, created.json()) == (403, FORBIDDEN)
 
 
+def test_a_subject_the_audit_trail_cannot_store_is_kept_with_those_characters_replaced(stack: LocalStack) -> None:
+    # Given a valid token whose `sub` carries a NUL and a lone surrogate
+    now = int(time.time())
+    claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": "a\u0000b\udfff", "tenant_id": "tenant-odd-sub", "iat": now}
+    token = jwt.encode(
+        {**claims, "exp": now + 300, "scope": "integrations:read integrations:write"},
+        stack.tokens._private_key,
+        algorithm="RS256",
+    )
+    with client(stack, token) as http:
+        # When it creates an integration (an audited change)
+        created = http.post("/integrations/whatsapp", json={"name": "Main", **DEMO})
+        audit = http.get(f"/integrations/whatsapp/{created.json()['id']}/audit")
+    # Then the change is made and audited, the actor with U+FFFD in place of each
+    assert created.status_code == 201, created.text
+    assert audit.json()["items"][0]["actor"] == "a\ufffdb\ufffd"
+
+
 def test_without_a_token_it_is_still_401_not_403(stack: LocalStack) -> None:
     # Given no token at all, When a write route is called, Then the authorizer answers 401 (sign in), not 403
     answer = httpx.post(f"{stack.api_url}/integrations/whatsapp", json=DEMO)

@@ -248,8 +248,9 @@ def test_a_disconnected_integration_queues_nothing(
         (b'{"object":"page","entry":[]}', 400, "malformed_webhook"),
         (b'{"object":"whatsapp_business_account","entry":{}}', 400, "malformed_webhook"),
         (b"[" * 5000 + b"]" * 5000, 400, "malformed_webhook"),
+        (b'{"object":"whatsapp_business_account","entry":[],"x":NaN}', 400, "malformed_webhook"),
     ],
-    ids=["not JSON", "another object", "entry not a list", "nested 5,000 deep"],
+    ids=["not JSON", "another object", "entry not a list", "nested 5,000 deep", "NaN, which JSON has not"],
 )
 def test_a_signed_body_that_is_not_a_whatsapp_webhook_is_a_4xx(
     meta_function: ModuleType, connected: UUID, relay_queue: str, raw: bytes, status: int, code: str

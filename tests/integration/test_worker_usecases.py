@@ -635,6 +635,17 @@ def test_the_relay_retries_while_evolution_is_down(
     assert [call for call in evolution.calls if call[1] == "/webhook/meta"] == [("POST", "/webhook/meta")] * 2
 
 
+def test_a_post_with_a_lone_surrogate_is_forwarded_escaped_not_retried_forever(
+    worker: Worker, caller: Caller, evolution: EvolutionSimulator
+) -> None:
+    # Given a signed status carrying a lone surrogate, which Python's JSON reads and UTF-8 cannot encode
+    integration = connected_integration(worker, caller)
+    [item] = receive(worker, integration, meta_post(integration, "wamid.S", "delivered", note="\ud800"))
+    # When the relay forwards it, Then Evolution takes it at the first attempt (sent as \u escapes)
+    relay_meta_webhook(item, worker.services)
+    assert [call for call in evolution.calls if call[1] == "/webhook/meta"] == [("POST", "/webhook/meta")]
+
+
 def test_refresh_counts_only_the_calls_that_reach_meta(worker: Worker, caller: Caller) -> None:
     # Given a tenant allowed two calls to Meta a minute
     limited = build_services(worker.services.settings.model_copy(update={"meta_calls_per_minute": 2}))

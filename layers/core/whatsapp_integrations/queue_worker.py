@@ -62,5 +62,8 @@ class QueueWorker(Generic[M]):
             )
             self._retry_later(record.receipt_handle, delay)
             raise
+        except Exception as error:  # a bug or a message no attempt can carry out: SQS retries it, then dead-letters
+            logger.exception("message failed", extra={"attempt": attempt, "error_type": type(error).__name__})
+            raise
         finally:
             logger.remove_keys(list(keys))

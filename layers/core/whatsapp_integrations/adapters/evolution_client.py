@@ -69,6 +69,7 @@ _MAX_MESSAGES = 20
 _MAX_MESSAGE_CHARS = 500
 _REDACTED = "[redacted]"
 _MIN_SECRET_CHARS = 8
+_JSON = {"Content-Type": "application/json"}
 
 
 @dataclass(frozen=True)
@@ -369,8 +370,11 @@ class MetaWebhookForwarder:
         """Raises EvolutionUnavailable unless Evolution answered 2xx (it answers 200 before processing)."""
         import httpx  # here, not at the top: functions that only catch our errors never import it
 
+        # ASCII with \u escapes, as Meta sends it: a lone surrogate a post may carry is valid JSON text that way,
+        # where httpx's UTF-8 body could not encode it and the post would fail every retry
+        body = json.dumps(post, separators=(",", ":"))
         try:
-            response = self._http.post(self._url, json=post)
+            response = self._http.post(self._url, content=body, headers=_JSON)
         except httpx.HTTPError as error:
             raise EvolutionUnavailable(f"{type(error).__name__} posting to Evolution's /webhook/meta") from None
         if not 200 <= response.status_code < 300:

@@ -23,6 +23,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from whatsapp_integrations.domain import errors
 from whatsapp_integrations.domain.audit import Origin
 from whatsapp_integrations.domain.caller import Caller
+from whatsapp_integrations.domain.text import storable_text
 from whatsapp_integrations.http.cursors import BadCursor
 from whatsapp_integrations.http.problems import (
     PROBLEM_CONTENT_TYPE,
@@ -189,7 +190,7 @@ def caller(app: APIGatewayHttpResolver, settings: Settings) -> Caller:
     origin = request_origin(app)
     return Caller(
         tenant_id=tenant_id,
-        actor=str(actor) if actor else "unknown",
+        actor=storable_text(str(actor)) if actor else "unknown",  # the audit trail stores it
         request_id=origin.request_id,
         source_ip=origin.source_ip,
         user_agent=origin.user_agent,

@@ -212,7 +212,7 @@ def _instance_still_exists(target: WebhookTarget, services: Services) -> bool:
 
 
 def _contact(jid: str | None) -> str | None:
-    digits = "".join(character for character in (jid or "").split("@")[0] if character.isdigit())
+    digits = "".join(character for character in (jid or "").split("@")[0] if character in "0123456789")
     return digits[:32] or None
 
 

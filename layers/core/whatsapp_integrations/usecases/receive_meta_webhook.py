@@ -77,7 +77,7 @@ def receive_meta_webhook(
             "X-Hub-Signature-256 is missing or is not the signature of this body with the integration's app secret."
         )
     try:
-        payload = json.loads(raw_body)
+        payload = json.loads(raw_body, parse_constant=_not_json)
     except (ValueError, RecursionError):
         raise MalformedWebhook("the body is not JSON") from None
     split = split_for_evolution(payload, waba_id=target.waba_id, phone_number_id=target.phone_number_id)
@@ -92,6 +92,11 @@ def receive_meta_webhook(
     if items and services.relay_queue.send(items):
         raise QueueUnavailable()
     return Relayed(len(items), split.foreign + split.not_relayed)
+
+
+def _not_json(constant: str) -> Any:
+    """NaN and Infinity, which Python's parser takes and no JSON (nor the relay's POST to Evolution) allows."""
+    raise ValueError(f"{constant} is not JSON")
 
 
 def _record_what_evolution_drops(
