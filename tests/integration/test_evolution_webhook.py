@@ -389,13 +389,13 @@ def test_status_changes_are_published_once(webhook_function: ModuleType, connect
     published: list[dict[str, Any]] = []
     services = default_services()
     assert services.domain_events is not None
-    original = services.domain_events.publish
-    services.domain_events.publish = lambda detail_type, detail: (
-        published.append(  # type: ignore[method-assign]
-            {"type": detail_type, **detail}
-        )
-        or original(detail_type, detail)
-    )
+    original = services.domain_events.publish_many
+
+    def publish_many(batch: list[tuple[str, dict[str, Any]]]) -> list[str | None]:
+        published.extend({"type": detail_type, **detail} for detail_type, detail in batch)
+        return original(batch)
+
+    services.domain_events.publish_many = publish_many  # type: ignore[method-assign]
     for value in ("SENT", "SENT", "DELIVERED", "SENT"):
         post(webhook_function, status(connected, "wamid.E", value))
     assert [(event["type"], event["reported"]) for event in published] == [

@@ -6,7 +6,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID, uuid4
@@ -35,7 +36,7 @@ from whatsapp_integrations.usecases.create_integration import create_integration
 from whatsapp_integrations.usecases.diagnose_integration import repair_integration
 from whatsapp_integrations.usecases.get_connection_status import refresh_connection_status
 from whatsapp_integrations.usecases.ingest_evolution_webhook import ingest_evolution_webhook
-from whatsapp_integrations.usecases.outbox_dispatch import sweep_outbox
+from whatsapp_integrations.usecases.outbox_dispatch import DISPATCH_LIMIT, sweep_outbox
 from whatsapp_integrations.usecases.provision_integration import provision
 from whatsapp_integrations.usecases.receive_meta_webhook import receive_meta_webhook
 from whatsapp_integrations.usecases.relay_meta_webhook import relay_meta_webhook
@@ -50,6 +51,7 @@ class Published:
     """What reached EventBridge through the domain-events adapter, and a switch to make EventBridge fail."""
 
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    calls: int = 0  # PutEvents calls made
     down: bool = False
 
 
@@ -130,15 +132,17 @@ def worker(
     published = Published()
     events = built.domain_events
     assert events is not None
-    original = events.publish
+    original = events.publish_many
 
-    def publish(detail_type: str, detail: dict[str, Any]) -> None:
+    def publish_many(batch: Sequence[tuple[str, dict[str, Any]]]) -> list[str | None]:
         if published.down:
             raise ConnectionError("EventBridge is down (test)")
-        original(detail_type, detail)
-        published.events.append((detail_type, detail))
+        outcomes = original(batch)
+        published.calls += 1
+        published.events.extend(event for event, refused in zip(batch, outcomes, strict=True) if refused is None)
+        return outcomes
 
-    events.publish = publish  # type: ignore[method-assign]
+    events.publish_many = publish_many  # type: ignore[method-assign]
     yield Worker(built, queue_url, published, graph)
     built.database.close()
 
@@ -633,6 +637,28 @@ def test_the_relay_retries_while_evolution_is_down(
     )
     assert record is not None and [seen.status for seen in record.history] == ["DELIVERED"]
     assert [call for call in evolution.calls if call[1] == "/webhook/meta"] == [("POST", "/webhook/meta")] * 2
+
+
+def test_a_post_of_many_statuses_sends_a_bounded_share_ten_to_a_call_and_the_sweeper_the_rest(
+    worker: Worker, caller: Caller
+) -> None:
+    # Given a connected number, and Meta reporting 120 new statuses in one post
+    integration = connected_integration(worker, caller)
+    post = json.loads(meta_post(integration, "wamid.many.0", "delivered"))
+    value = post["entry"][0]["changes"][0]["value"]
+    value["statuses"] = [{**value["statuses"][0], "id": f"wamid.many.{n}"} for n in range(120)]
+    published_before, calls_before = len(worker.published.events), worker.published.calls
+    # When the post arrives
+    receive(worker, integration, json.dumps(post, separators=(",", ":")).encode())
+    # Then the request itself sent DISPATCH_LIMIT of their events, ten to a PutEvents call, and answered
+    assert len(worker.published.events) - published_before == DISPATCH_LIMIT
+    assert worker.published.calls - calls_before == DISPATCH_LIMIT // 10
+    # And the sweeper sends the other 70, so each of the 120 went out once
+    time.sleep(1.1)  # the worker's outbox_sweep_after_seconds
+    sweep_outbox(worker.services)
+    wamids = [detail.get("wamid", "") for _, detail in worker.published.events]
+    wamids = [wamid for wamid in wamids if wamid.startswith("wamid.many.")]
+    assert sorted(wamids) == sorted(f"wamid.many.{n}" for n in range(120))
 
 
 def test_a_post_with_a_lone_surrogate_is_forwarded_escaped_not_retried_forever(

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from whatsapp_integrations.domain.events import SOURCE
+
+EVENTS_PER_CALL = 10  # PutEvents' limit
 
 
 class EventNotPublished(Exception):
@@ -17,9 +20,9 @@ class DomainEvents:
         self._events = events_client
         self._bus_name = bus_name
 
-    def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
-        """Raises EventNotPublished (or the client's error) when EventBridge did not take the event; the outbox
-        keeps it and sends it again."""
+    def publish_many(self, events: Sequence[tuple[str, dict[str, Any]]]) -> list[str | None]:
+        """Up to EVENTS_PER_CALL events in one PutEvents call; for each, None when EventBridge took it, else its
+        error code. Raises the client's error when the call itself failed (none was taken)."""
         answer = self._events.put_events(
             Entries=[
                 {
@@ -28,7 +31,10 @@ class DomainEvents:
                     "Detail": json.dumps(detail, default=str),
                     "EventBusName": self._bus_name,
                 }
+                for detail_type, detail in events
             ]
         )
-        if int(answer.get("FailedEntryCount", 0)):
-            raise EventNotPublished(str((answer.get("Entries") or [{}])[0].get("ErrorCode", "unknown")))
+        results = answer.get("Entries") or []
+        if len(results) != len(events):
+            raise EventNotPublished(f"PutEvents answered {len(results)} entries for {len(events)}")
+        return [(result.get("ErrorCode") or "unknown") if "EventId" not in result else None for result in results]

@@ -79,12 +79,13 @@ def due(session: Session, *, written_before: datetime, limit: int) -> list[Outbo
     return [_entry(row) for row in rows]
 
 
-def waiting_for(session: Session, integration_ids: Sequence[UUID]) -> list[OutboxEntry]:
-    """Every message still waiting for these integrations, oldest first."""
+def waiting_for(session: Session, integration_ids: Sequence[UUID], *, limit: int) -> list[OutboxEntry]:
+    """The oldest `limit` messages still waiting for these integrations, oldest first."""
     rows = session.fetch(
         """SELECT id, tenant_id, integration_id, kind, payload FROM outbox
-           WHERE integration_id = ANY(CAST(:integration_ids AS uuid[])) ORDER BY id""",
+           WHERE integration_id = ANY(CAST(:integration_ids AS uuid[])) ORDER BY id LIMIT :limit""",
         integration_ids=[str(integration_id) for integration_id in integration_ids],
+        limit=limit,
     )
     return [_entry(row) for row in rows]
 

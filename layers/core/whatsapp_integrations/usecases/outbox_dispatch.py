@@ -3,7 +3,12 @@ for whatever that could not send (a crash after commit, SQS or EventBridge down)
 
 At least once, in order per integration: a message that fails stops the later messages of its integration until
 it is sent. Consumers are idempotent (the provisioner drops a message its integration's status no longer expects,
-event consumers key on the event's fields), so a message sent twice does no harm.
+event consumers key on the event's fields), so a message sent twice does no harm. Domain events go out ten to a
+PutEvents call; when EventBridge refuses one entry of a call (throttled) and takes the rest, a later event of the
+same integration in that call is out before it (EventBridge promises consumers no order anyway).
+
+A request sends at most DISPATCH_LIMIT messages after its commit, so a post with thousands of statuses still answers
+in time; what it leaves, the sweeper sends (or the next request of that integration, oldest first).
 """
 
 from __future__ import annotations
@@ -15,12 +20,14 @@ from uuid import UUID
 
 from whatsapp_integrations.adapters import outbox
 from whatsapp_integrations.adapters.database import Session
-from whatsapp_integrations.domain.outbox import OutboxEntry, OutgoingMessage
+from whatsapp_integrations.adapters.domain_events import EVENTS_PER_CALL
+from whatsapp_integrations.domain.outbox import OutboxEntry
 from whatsapp_integrations.domain.provisioning import ProvisioningMessage
 from whatsapp_integrations.observability import logger, metrics
 from whatsapp_integrations.services import Services
 
 SWEEP_BATCH = 500
+DISPATCH_LIMIT = 50
 
 
 @dataclass
@@ -39,7 +46,7 @@ def dispatch(services: Services, entries: Sequence[OutboxEntry]) -> Sent:
     if not entries:
         return Sent()
     try:
-        ready = _with_older_messages(services, entries)
+        ready = _with_older_messages(services, entries)[:DISPATCH_LIMIT]
         sent = send_in_order(services, ready)
         services.database.autocommit(lambda session: outbox.delete_sent(session, sent.ids))
     except Exception as error:  # sent but not deleted, or not read: the sweeper sends it (again)
@@ -52,7 +59,9 @@ def _with_older_messages(services: Services, entries: Sequence[OutboxEntry]) -> 
     behind = {entry.message.integration_id for entry in entries if entry.behind_older}
     if not behind:
         return list(entries)
-    waiting = services.database.autocommit(lambda session: outbox.waiting_for(session, sorted(behind)))
+    waiting = services.database.autocommit(
+        lambda session: outbox.waiting_for(session, sorted(behind), limit=DISPATCH_LIMIT)
+    )
     return sorted(
         [entry for entry in entries if entry.message.integration_id not in behind] + waiting,
         key=lambda entry: entry.id,
@@ -62,30 +71,56 @@ def _with_older_messages(services: Services, entries: Sequence[OutboxEntry]) -> 
 def send_in_order(services: Services, entries: Sequence[OutboxEntry]) -> Sent:
     sent = Sent()
     blocked: set[UUID] = set()
+    events: list[OutboxEntry] = []  # domain events waiting to go out together, in order
+
+    def fail(entry: OutboxEntry, error: str) -> None:
+        blocked.add(entry.message.integration_id)
+        sent.failed[entry.id] = error
+        metrics.add_metric(name="OutboxSendFailed", unit="Count", value=1)
+        logger.warning(
+            "outbox message not sent; kept for the sweeper", extra={"kind": entry.message.kind, "error_type": error}
+        )
+
+    def publish_events() -> None:
+        batch = [entry for entry in events if entry.message.integration_id not in blocked]
+        events.clear()
+        if not batch:
+            return
+        try:
+            outcomes = _publish(services, batch)
+        except Exception as error:  # the call itself failed: none of them went out
+            outcomes = [type(error).__name__] * len(batch)
+        for entry, refused in zip(batch, outcomes, strict=True):
+            if refused is None:
+                sent.ids.append(entry.id)
+            else:
+                fail(entry, refused)
+
     for entry in entries:
-        integration_id = entry.message.integration_id
-        if integration_id in blocked:
+        if entry.message.kind != "provisioning":
+            events.append(entry)
+            if len(events) == EVENTS_PER_CALL:
+                publish_events()
+            continue
+        publish_events()  # the events written before it go first
+        if entry.message.integration_id in blocked:
             continue
         try:
-            _send(services, entry.message)
+            services.queue.send(ProvisioningMessage.from_payload(entry.message.payload))
         except Exception as error:
-            blocked.add(integration_id)
-            sent.failed[entry.id] = type(error).__name__
-            metrics.add_metric(name="OutboxSendFailed", unit="Count", value=1)
-            logger.warning(
-                "outbox message not sent; kept for the sweeper",
-                extra={"kind": entry.message.kind, "error_type": type(error).__name__},
-            )
+            fail(entry, type(error).__name__)
             continue
         sent.ids.append(entry.id)
+    publish_events()
     return sent
 
 
-def _send(services: Services, message: OutgoingMessage) -> None:
-    if message.kind == "provisioning":
-        services.queue.send(ProvisioningMessage.from_payload(message.payload))
-    elif services.domain_events is not None:  # written while a bus was configured; without one there is nowhere
-        services.domain_events.publish(str(message.payload["detail_type"]), dict(message.payload["detail"]))
+def _publish(services: Services, batch: Sequence[OutboxEntry]) -> list[str | None]:
+    if services.domain_events is None:  # written while a bus was configured; without one there is nowhere
+        return [None] * len(batch)
+    return services.domain_events.publish_many(
+        [(str(entry.message.payload["detail_type"]), dict(entry.message.payload["detail"])) for entry in batch]
+    )
 
 
 @dataclass(frozen=True)
