@@ -11,7 +11,12 @@ import pytest
 
 from whatsapp_integrations.domain.errors import MalformedWebhook
 from whatsapp_integrations.domain.message_status import MessageStatus
-from whatsapp_integrations.domain.meta_webhook import signature_matches, split_for_evolution, statuses_of
+from whatsapp_integrations.domain.meta_webhook import (
+    MAX_UPDATES_PER_POST,
+    signature_matches,
+    split_for_evolution,
+    statuses_of,
+)
 
 SECRET = "demo-app-secret-0123456789abcdef"
 WABA, PHONE = "200000000000001", "100000000000001"
@@ -185,3 +190,12 @@ def test_an_error_code_no_integer_column_holds_is_left_out() -> None:
     failed = {**STATUS, "status": "failed", "errors": [{"code": 10**30, "title": "t"}]}
     [status] = statuses_of(post(change(statuses=[failed])))
     assert status.failure is not None and status.failure.code is None and status.failure.title == "t"
+
+
+def test_more_updates_than_meta_puts_in_one_post_is_malformed() -> None:
+    # Given Meta's most, 1,000 updates in one post, and one more
+    most = [{**STATUS, "id": f"wamid.{n}"} for n in range(MAX_UPDATES_PER_POST)]
+    # Then the first is split as usual and the second refused before anything is recorded or queued
+    assert len(split_for_evolution(post(change(statuses=most)), waba_id=WABA, phone_number_id=PHONE).posts) == 1000
+    with pytest.raises(MalformedWebhook, match="more than 1000 updates"):
+        split_for_evolution(post(change(statuses=[*most, STATUS])), waba_id=WABA, phone_number_id=PHONE)

@@ -146,3 +146,13 @@ def test_strings_postgresql_cannot_store_read_as_missing() -> None:
     webhook = parse_webhook(body)
     # Then neither is there to store or hash: the status is skipped, the apikey is missing (401)
     assert webhook.text("keyId") is None and webhook.text("s") is None and webhook.apikey is None
+
+
+def test_an_array_data_of_more_than_1000_entries_is_malformed() -> None:
+    entries = [{"keyId": f"wamid.{n}", "status": "SENT"} for n in range(1001)]
+    assert (
+        len(parse_webhook(json.dumps({"event": "messages.update", "instance": "x", "data": entries[:1000]})).entries())
+        == 1000
+    )
+    with pytest.raises(MalformedWebhook, match="more than 1000 entries"):
+        parse_webhook(json.dumps({"event": "messages.update", "instance": "x", "data": entries}))

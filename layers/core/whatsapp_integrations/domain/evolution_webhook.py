@@ -14,6 +14,8 @@ from whatsapp_integrations.domain.errors import MalformedWebhook
 from whatsapp_integrations.domain.evolution_instance import INSTANCE_NAME_PREFIX
 from whatsapp_integrations.domain.text import storable
 
+MAX_ENTRIES = 1000  # an array `data` Evolution batches; the same bound as Meta's 1,000 updates per post
+
 
 @dataclass(frozen=True)
 class EvolutionWebhook:
@@ -73,9 +75,12 @@ def parse_webhook(raw_body: str, event_from_path: str | None = None) -> Evolutio
         event = event_from_path.replace("-", ".")
     if not isinstance(instance, str) or not instance:
         raise MalformedWebhook("`instance` is missing")
+    data = envelope.get("data")
+    if isinstance(data, list) and len(data) > MAX_ENTRIES:
+        raise MalformedWebhook(f"`data` holds more than {MAX_ENTRIES} entries")
     return EvolutionWebhook(
         event=event.strip().lower(),
         instance=instance,
-        data=envelope.get("data"),
+        data=data,
         apikey=apikey if isinstance(apikey, str) and apikey.isascii() else None,  # tokens are ASCII; hashing can't fail
     )

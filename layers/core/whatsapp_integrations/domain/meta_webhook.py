@@ -23,6 +23,7 @@ OBJECT = "whatsapp_business_account"
 # Fields Evolution consumes: messages (statuses and inbound messages), and template status updates, which it
 # passes on to the template's own webhook.
 _TEMPLATE_FIELD = "message_template_status_update"
+MAX_UPDATES_PER_POST = 1000  # Meta batches up to 1,000 updates per POST (meta-cloud-api.md, webhooks)
 
 
 def signature_matches(raw_body: bytes, header: str | None, app_secret: str) -> bool:
@@ -62,6 +63,8 @@ def split_for_evolution(payload: Any, *, waba_id: str, phone_number_id: str) -> 
             continue
         for change in changes:
             _split_change(change, waba_id, phone_number_id, split)
+    if len(split.posts) > MAX_UPDATES_PER_POST:
+        raise MalformedWebhook(f"more than {MAX_UPDATES_PER_POST} updates in one post; Meta sends at most that many")
     return split
 
 
