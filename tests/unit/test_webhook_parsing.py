@@ -70,7 +70,21 @@ def test_the_by_events_path_names_the_event_when_the_body_does_not() -> None:
     assert webhook.event == "messages.update"
 
 
-@pytest.mark.parametrize("instance", ["tenant1-wa", "wa-not-a-uuid", "wa-"])
+ANY_ID = "0ad0b1eb-0f8a-49ee-a804-85d5afc5d978"
+
+
+@pytest.mark.parametrize(
+    "instance",
+    [
+        "tenant1-wa",
+        "wa-not-a-uuid",
+        "wa-",
+        f"wa-{ANY_ID.upper()}",
+        f"wa-{{{ANY_ID}}}",
+        f"wa-urn:uuid:{ANY_ID}",
+        f"wa-{ANY_ID.replace('-', '')}",
+    ],
+)
 def test_instances_that_are_not_ours_have_no_integration(instance: str) -> None:
     assert parse_webhook(json.dumps({"event": "send.message", "instance": instance})).integration_id is None
 

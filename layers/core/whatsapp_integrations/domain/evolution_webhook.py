@@ -29,10 +29,12 @@ class EvolutionWebhook:
         """Our instances are named after the integration; any other name is not ours."""
         if not self.instance.startswith(INSTANCE_NAME_PREFIX):
             return None
+        named = self.instance.removeprefix(INSTANCE_NAME_PREFIX)
         try:
-            return UUID(self.instance.removeprefix(INSTANCE_NAME_PREFIX))
+            parsed = UUID(named)
         except ValueError:
             return None
+        return parsed if str(parsed) == named else None  # only the form we name instances with, not {…}, urn: …
 
     def entries(self) -> list[EvolutionWebhook]:
         """Each item of an array `data` as a webhook of its own (updates may come batched), else this one."""
