@@ -67,8 +67,9 @@ def test_connect_disconnect_connect_again_and_delete(tenant_a: Api, stack: Local
     assert set(webhook["events"]) == set(WEBHOOK_EVENTS) and webhook["webhookByEvents"] is False
     assert len(webhook["headers"][WEBHOOK_SECRET_HEADER]) >= 32
     assert ("POST", f"/v25.0/{DEMO['waba_id']}/subscribed_apps") in stack.graph_simulator.calls
-    # And the history tells the story
+    # And the history tells the story, each step carrying the connect's request ID as its correlation ID
     assert [change["to_status"] for change in connected["history"]] == ["connected", "connecting"]
+    assert {change["correlation_id"] for change in connected["history"]} == {accepted.headers["apigw-requestid"]}
 
     # Connect on a connected integration is a no-op that answers its status
     again = tenant_a.post(f"{path}/connect")
