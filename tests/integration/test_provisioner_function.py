@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import os
 from collections.abc import Callable, Iterator
 from types import ModuleType
@@ -21,7 +20,6 @@ from local.gateway import LambdaContext
 from tests.integration.conftest import HandshakeEndpoint, load_function
 from whatsapp_integrations.domain.caller import Caller
 from whatsapp_integrations.domain.credentials import MetaCredentials
-from whatsapp_integrations.observability import logger as app_logger
 from whatsapp_integrations.services import Services, build_services
 from whatsapp_integrations.settings import Settings
 from whatsapp_integrations.usecases.connection_requests import request_connect
@@ -97,17 +95,6 @@ def sqs_event(queue_url: str) -> dict[str, Any]:
             for message in messages
         ]
     }
-
-
-@pytest.fixture
-def log_lines() -> Iterator[io.StringIO]:
-    """What the functions' Powertools logger writes, formatted exactly as in CloudWatch."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(app_logger.registered_formatter)
-    app_logger.addHandler(handler)
-    yield stream
-    app_logger.removeHandler(handler)
 
 
 def test_a_connect_message_is_provisioned_with_its_correlation_id_on_every_log_line(

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import io
 import json
-import logging
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
-from whatsapp_integrations.observability import logger
 from whatsapp_integrations.queue_worker import QueueWorker
 from whatsapp_integrations.settings import RetryPolicy
 
@@ -38,17 +33,6 @@ def failing_on(bad: str) -> QueueWorker[str]:
         retry_later=lambda receipt_handle, delay: None,
         log_keys=lambda message: {"name": message},
     )
-
-
-@pytest.fixture
-def log_lines() -> Iterator[io.StringIO]:
-    """What the functions' Powertools logger writes, formatted as in CloudWatch."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(logger.registered_formatter)
-    logger.addHandler(handler)
-    yield stream
-    logger.removeHandler(handler)
 
 
 def test_a_message_that_fails_for_good_is_reported_and_logged(log_lines: io.StringIO) -> None:
