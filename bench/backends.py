@@ -22,6 +22,7 @@ from local.function_environment import function_environment, function_ids
 from local.graph_simulator import GraphSimulator
 from local.postgres import create_database, drop_database, find_or_start_postgres, runtime_login
 from local.queues import create_queues
+from local.serving import serve_in_thread
 from local.stack import EVENT_BUS_NAME, ROOT, aws_environment, create_kms_key, free_port, migrate
 from whatsapp_integrations.settings import Settings
 
@@ -49,7 +50,7 @@ class MetaHandshakes:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name="meta-handshakes", daemon=True).start()
+        serve_in_thread(self._server, "meta-handshakes")
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def stop(self) -> None:
@@ -112,12 +113,15 @@ class Backends:
         )
 
     def stop(self) -> None:
+        # moto's server notices shutdown only every 0.5 s: it stops while the others do
+        moto_stopping = threading.Thread(target=self._moto.stop, name="moto-stop")
+        moto_stopping.start()
         if self.evolution is not None:
             self.evolution.stop()
         if self.graph is not None:
             self.graph.stop()
         self.handshakes.stop()
-        self._moto.stop()
+        moto_stopping.join()
         drop_database(self.admin_url, self.database_name)
 
     def _resources(self) -> dict[str, str]:

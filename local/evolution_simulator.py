@@ -93,12 +93,13 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import MappingProxyType, TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+from local.serving import serve_in_thread
 
 JsonObject = dict[str, Any]
 
@@ -610,10 +611,7 @@ class EvolutionSimulator:
     def start(self) -> EvolutionSimulator:
         if self._thread is not None:
             raise RuntimeError("the Evolution API simulator is already running")
-        self._thread = threading.Thread(
-            target=partial(self._server.serve_forever, poll_interval=0.05), name="evolution-simulator", daemon=True
-        )
-        self._thread.start()
+        self._thread = serve_in_thread(self._server, "evolution-simulator")
         return self
 
     def stop(self) -> None:

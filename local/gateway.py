@@ -31,6 +31,7 @@ from aws_lambda_powertools import Logger
 from local.cfn_yaml import load_template
 from local.cors import read_cors_policy
 from local.dev_tokens import DevTokens
+from local.serving import serve_in_thread
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's own payload limit
 _METHOD_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 5.6.2: a method is a token
@@ -210,8 +211,7 @@ class LocalGateway:
         return f"http://{host!s}:{port}"
 
     def start(self) -> LocalGateway:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="gateway", daemon=True)
-        self._thread.start()
+        self._thread = serve_in_thread(self._server, "gateway")
         return self
 
     def stop(self) -> None:

@@ -152,6 +152,8 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from local.serving import serve_in_thread
+
 JsonObject = dict[str, Any]
 
 DEMO_WABA_ID = "200000000000001"
@@ -855,10 +857,7 @@ class GraphSimulator:
     def start(self) -> GraphSimulator:
         if self._thread is not None:
             raise RuntimeError("the Graph API simulator is already running")
-        self._thread = threading.Thread(
-            target=partial(self._server.serve_forever, poll_interval=0.05), name="graph-simulator", daemon=True
-        )
-        self._thread.start()
+        self._thread = serve_in_thread(self._server, "graph-simulator")
         return self
 
     def stop(self) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import mimetypes
 import re
-import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from local.dev_tokens import READ_SCOPES, WRITE_SCOPES, DevTokens
+from local.serving import serve_in_thread
 
 PAGE_PATH = "/integrations"
 TOKEN_PATH = "/__local__/token"
@@ -54,7 +54,7 @@ class PageServer:
         return [f"http://127.0.0.1:{port}", f"http://localhost:{port}"]
 
     def start(self) -> PageServer:
-        threading.Thread(target=self._server.serve_forever, name="page", daemon=True).start()
+        serve_in_thread(self._server, "page")
         return self
 
     def stop(self) -> None:
