@@ -7,6 +7,8 @@ API Gateway HTTP API events, built beforehand (no gateway, no HTTP). The integra
 1. Per event, interleaved rounds: a new status (a new (wamid, status) pair: the common path), the same status again
    (a duplicate), a send.message, an array of three statuses, and the baseline: one `INSERT ... ON CONFLICT DO
    UPDATE` with a new key, prepared once on a bare pg8000 connection of the same login, committing on its own.
+   For context, without a goal: the statement the function runs for a new status, captured from the webhook store and
+   run the same way (what the database alone asks of a new status, with no handler around it).
 2. Sustained: batches of new statuses and batches of bare upserts taking turns, until each has been busy for the
    given time; mean ms per event over the whole stretch.
 3. Round trips per new status, counted on the function's own connection.
@@ -35,11 +37,15 @@ from bench.backends import start_backends
 from bench.handlers import invoker, loaded, quiet, status
 from bench.results import Figures, Goal
 from bench.seed import connect
+from bench.statements import captured
 from bench.stats import Summary, time_interleaved
 from local.gateway import http_api_event
 from local.round_trips import RoundTrips
-from whatsapp_integrations.adapters.database import Database
+from whatsapp_integrations.adapters import webhook_store
+from whatsapp_integrations.adapters.database import Database, Session
 from whatsapp_integrations.adapters.database_connection import connection_factory
+from whatsapp_integrations.adapters.webhook_store import StatusReport
+from whatsapp_integrations.domain.message_status import MessageStatus
 from whatsapp_integrations.services import default_services
 
 T = TypeVar("T")
@@ -53,6 +59,7 @@ BATCH = 500  # events built (untimed) before each timed stretch of the sustained
 STATUSES = ("SENT", "DELIVERED", "READ")  # each wamid gets these in order: one insert, then two upgrades
 UPSERT_SQL = "INSERT INTO bench_upsert (k, v) VALUES (:k, :v) ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v"
 UPSERT = "bare prepared upsert + commit"
+STATEMENT = "the status statement alone, bare prepared"
 FRESH = "messages.update, new status"
 DUPLICATE = "messages.update, duplicate"
 SENT = "send.message, new message"
@@ -65,6 +72,7 @@ class Events:
     """HTTP API events for one integration, as API Gateway would hand them to the function."""
 
     def __init__(self, integration_id: UUID) -> None:
+        self.integration_id = integration_id
         self.instance = f"wa-{integration_id}"
         self._status_pairs: Iterator[tuple[int, str]] = (
             (number, status) for number in itertools.count() for status in STATUSES
@@ -124,19 +132,43 @@ def upserter(connection: pg8000.native.Connection) -> Callable[[str], None]:
     return lambda key: statement.run(k=key, v=1) and None
 
 
+def status_statements(
+    connection: pg8000.native.Connection, integration_id: UUID, count: int
+) -> tuple[Callable[[dict[str, Any]], None], list[dict[str, Any]]]:
+    """The statement webhook_store runs for one new status, prepared on `connection`, and the parameters of `count`
+    new statuses (each wamid SENT, DELIVERED, READ in turn, as the handler gets them), made beforehand."""
+
+    def recording(wamid: str, status: str) -> Callable[[Session], object]:
+        report = StatusReport(wamid, MessageStatus(status))
+        return lambda session: webhook_store.record_statuses(
+            session, integration_id, TENANT, [report], source="evolution"
+        )
+
+    pairs = ((number, status) for number in itertools.count() for status in STATUSES)
+    captures = [
+        captured(recording(f"wamid.alone.{number}", status)) for number, status in itertools.islice(pairs, count)
+    ]
+    statement = connection.prepare(captures[0][0])
+    return (lambda params: statement.run(**params) and None), [params for _, params in captures]
+
+
 def result(expected: str) -> Callable[[dict[str, Any]], bool]:
     return status(200, lambda body: body["result"] == expected)
 
 
-def per_event(function: Any, upsert: Callable[[str], None], events: Events, runs: int) -> dict[str, Summary]:
-    """Each round: a new upsert key, a new status, that same status again, a new sent message, a new array."""
+def per_event(
+    function: Any, upsert: Callable[[str], None], events: Events, runs: int, bare: pg8000.native.Connection
+) -> dict[str, Summary]:
+    """Each round: a new upsert key, the status statement alone, a new status, that same status again, a new sent
+    message, a new array."""
     rounds = WARMUP + runs
+    run_statement, statement_params = status_statements(bare, events.integration_id, rounds)
     fresh = [events.fresh_status() for _ in range(rounds)]
     sent = [events.sent_message() for _ in range(rounds)]
     arrays = [events.status_array() for _ in range(rounds)]
     keys = [f"per-event-{number}" for number in range(rounds)]
     recorded, duplicate = invoker(function, result("recorded")), invoker(function, result("duplicate"))
-    turn: dict[str, int] = dict.fromkeys((UPSERT, FRESH, DUPLICATE, SENT, ARRAY), 0)
+    turn: dict[str, int] = dict.fromkeys((UPSERT, STATEMENT, FRESH, DUPLICATE, SENT, ARRAY), 0)
 
     def step(label: str, work: Callable[[T], object], items: Sequence[T]) -> Callable[[], None]:
         def call() -> None:
@@ -148,6 +180,7 @@ def per_event(function: Any, upsert: Callable[[str], None], events: Events, runs
     return time_interleaved(
         {
             UPSERT: step(UPSERT, upsert, keys),
+            STATEMENT: step(STATEMENT, run_statement, statement_params),
             FRESH: step(FRESH, recorded, fresh),
             DUPLICATE: step(DUPLICATE, duplicate, fresh),  # the event FRESH has just recorded
             SENT: step(SENT, recorded, sent),
@@ -216,7 +249,7 @@ def main() -> None:
         with loaded("evolution_webhook", environment) as function, quiet():
             services = default_services()
             services.database = Database(counter.counting(connection_factory(services.settings)))
-            latency = per_event(function, upsert, events, args.runs)
+            latency = per_event(function, upsert, events, args.runs, bare)
             stretches = sustained(function, upsert, events, args.seconds)
             trips = round_trips_per_status(function, counter, events)
     finally:
@@ -243,6 +276,16 @@ def main() -> None:
         Goal(f"Evolution webhook: {label} (handler only)", "webhook_ingest", figures(label, latency[label]), base, None)
         for label in (DUPLICATE, SENT, ARRAY)
     ]
+    goals.append(
+        Goal(
+            f"Evolution webhook: {STATEMENT}",
+            "webhook_ingest",
+            figures(STATEMENT, latency[STATEMENT]),
+            base,
+            None,
+            "the database's share of a new status: what the handler's 1.5x must also fit Powertools and parsing into",
+        )
+    )
     upserts, statuses = stretches[UPSERT], stretches[FRESH]
     goals.append(
         Goal(
