@@ -38,6 +38,9 @@ from bench.stats import print_table
 ROOT = Path(__file__).resolve().parent.parent
 LAYER = ROOT / "layers" / "core"
 BASELINE = Path(__file__).resolve().parent / "baseline_handler.py"
+FLOOR = Path(__file__).resolve().parent / "floor_handler.py"
+FLOOR_EVERY = 8  # functions between two runs of the floor (context only: fewer samples than the baseline)
+FLOOR_OF = "get_integration"  # the read the floor stands for: its event, its environment
 DATABASE_NAME = "wa_bench_cold_start"
 GOALS = {"http": 1.35, "queue": 1.15, "scheduled": 1.15}
 BASELINE_EVERY = 4  # functions between two baseline runs
@@ -115,7 +118,7 @@ class ColdStarts:
         union: dict[str, str] = {}
         for invocation in invocations:
             union.update(self.environment(invocation.function, invocation.environment))
-        paths = [str(BASELINE)] + [str(app(invocation.function)) for invocation in invocations]
+        paths = [str(BASELINE), str(FLOOR)] + [str(app(invocation.function)) for invocation in invocations]
         finished = subprocess.run(
             [sys.executable, "-S", "-c", PRECOMPILE, *paths], env=union, capture_output=True, text=True, timeout=300
         )
@@ -126,6 +129,12 @@ class ColdStarts:
         sample, answer = self._run(BASELINE, {}, self.environment("get_integration", {}))
         if not isinstance(answer, dict) or answer.get("statusCode") != 200:
             raise RuntimeError(f"the baseline answered {answer!r}")
+        return sample
+
+    def floor(self, read: FirstInvocation) -> Sample:
+        sample, answer = self._run(FLOOR, read.event(), self.environment(read.function, read.environment))
+        if not read.done(answer):
+            raise RuntimeError(f"the floor answered {answer!r}")
         return sample
 
     def function(self, invocation: FirstInvocation) -> Sample:
@@ -163,8 +172,11 @@ def app(function: str) -> Path:
 
 def measure(
     cold: ColdStarts, invocations: Sequence[FirstInvocation], rounds: int
-) -> tuple[list[Sample], dict[str, list[Sample]]]:
+) -> tuple[list[Sample], list[Sample], dict[str, list[Sample]]]:
+    """Every function once a round, with the baseline and the floor (when its read is measured) taking turns."""
     baseline: list[Sample] = []
+    floor: list[Sample] = []
+    read = next((invocation for invocation in invocations if invocation.function == FLOOR_OF), None)
     samples: dict[str, list[Sample]] = {invocation.function: [] for invocation in invocations}
     for round_number in range(rounds):
         shift = round_number * BASELINE_EVERY % len(invocations)
@@ -172,18 +184,45 @@ def measure(
         for index, invocation in enumerate(order):
             if index % BASELINE_EVERY == 0:
                 baseline.append(cold.baseline())
+            if read is not None and index % FLOOR_EVERY == FLOOR_EVERY // 2:
+                floor.append(cold.floor(read))
             samples[invocation.function].append(cold.function(invocation))
         baseline.append(cold.baseline())
-    return baseline, samples
+    return baseline, floor, samples
 
 
 def goals(
-    invocations: Sequence[FirstInvocation], baseline: list[Sample], samples: dict[str, list[Sample]]
+    invocations: Sequence[FirstInvocation],
+    baseline: list[Sample],
+    floor: list[Sample],
+    samples: dict[str, list[Sample]],
 ) -> tuple[list[Goal], list[Goal]]:
-    """The goals, and the deploy-time custom resource's figures (measured for context: it runs once per deploy)."""
+    """The goals; for context, the floor of a read and the deploy-time custom resource (it runs once per deploy)."""
     base = Figures.of("baseline: Powertools + boto3, one client", [sample.ms for sample in baseline])
     measured: list[Goal] = []
     informational: list[Goal] = []
+    if floor:
+        floor_figures = Figures.of("floor: baseline + validating resolver, pydantic, pg8000", [s.ms for s in floor])
+        informational.append(
+            Goal(
+                "cold start: the floor of an HTTP read",
+                "cold_start",
+                floor_figures,
+                base,
+                None,
+                "bench/floor_handler.py: what any read pays under the fixed choices, none of the project's code",
+            )
+        )
+        informational.append(
+            Goal(
+                f"cold start: {FLOOR_OF}, against the floor of a read",
+                "cold_start",
+                Figures.of("GET one integration", [sample.ms for sample in samples[FLOOR_OF]]),
+                floor_figures,
+                None,
+                "what the project's own code adds to a read's cold start",
+            )
+        )
     for invocation in invocations:
         goal = Goal(
             f"cold start: {invocation.function}",
@@ -197,7 +236,7 @@ def goals(
     return measured, informational
 
 
-def report_split(baseline: list[Sample], samples: dict[str, list[Sample]]) -> None:
+def report_split(baseline: list[Sample], floor: list[Sample], samples: dict[str, list[Sample]]) -> None:
     """Where the time goes: the import, and the first invocation."""
     rows = [
         [
@@ -205,7 +244,7 @@ def report_split(baseline: list[Sample], samples: dict[str, list[Sample]]) -> No
             f"{statistics.median(s.init_ms for s in runs):.0f}",
             f"{statistics.median(s.ms - s.init_ms for s in runs):.0f}",
         ]
-        for name, runs in {"baseline": baseline, **samples}.items()
+        for name, runs in {"baseline": baseline, **({"floor of a read": floor} if floor else {}), **samples}.items()
     ]
     print_table(["function", "init ms (median)", "first invocation ms (median)"], rows)
 
@@ -225,17 +264,17 @@ def main() -> None:
         invocations = [i for i in first_invocations(state) if not args.only or i.function in args.only.split(",")]
         cold = ColdStarts(backends, pycache, packages)
         cold.precompile(invocations)
-        baseline, samples = measure(cold, invocations, args.rounds)
+        baseline, floor, samples = measure(cold, invocations, args.rounds)
     finally:
         if state is not None:
             state.close()
         shutil.rmtree(pycache, ignore_errors=True)
         backends.stop()
-    measured, informational = goals(invocations, baseline, samples)
+    measured, informational = goals(invocations, baseline, floor, samples)
     python = sys.version.split()[0]
     print(f"Cold start (init + first invocation, fresh interpreter), {args.rounds} round(s), python {python}")
     results.record([*measured, *informational])
-    report_split(baseline, samples)
+    report_split(baseline, floor, samples)
 
 
 if __name__ == "__main__":
