@@ -18,7 +18,7 @@ CHROMIUM := /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .DEFAULT_GOAL := help
-.PHONY: help dev test checks checks-then-benches tiers install tools lint typecheck validate openapi openapi-check unit integration e2e bench \
+.PHONY: help dev test checks checks-then-benches tiers unit-then-integration install tools lint typecheck validate openapi openapi-check unit integration e2e bench \
 	bench-quick token build deploy \
 	redrive clean frontend-install frontend-check frontend-build chromium deploy-page
 
@@ -28,12 +28,12 @@ help: ## This list: every target and what it does (`make` alone shows it too)
 dev: install frontend-build ## The local stack: API on http://127.0.0.1:3003, the page on http://127.0.0.1:3005/integrations
 	$(PY) -m local.dev
 
-# Installs first; then two lines of work side by side, each block of output printed whole when it ends: the static
-# checks followed by the quick benches (a check that they still run: a missed timing goal does not fail them), and
-# the test tiers one after the other.
+# Installs first, side by side; then three lines of work side by side, each block of output printed whole when it
+# ends: the static checks followed by the quick benches (a check that they still run: a missed timing goal does not
+# fail them), the unit and integration tiers, and the end-to-end tier. Each uses its own databases and free ports.
 test: ## Every check CI runs
-	@$(MAKE) --no-print-directory install tools frontend-build chromium
-	@$(MAKE) --no-print-directory -j2 --output-sync=target checks-then-benches tiers
+	@$(MAKE) --no-print-directory -j3 --output-sync=target install tools frontend-build chromium
+	@$(MAKE) --no-print-directory -j3 --output-sync=target checks-then-benches unit-then-integration e2e
 
 checks: lint typecheck validate openapi-check frontend-check ## The static checks: ruff, mypy, sam validate, OpenAPI, the page's
 
@@ -42,6 +42,9 @@ checks-then-benches: checks ## The static checks, then the quick benches
 
 tiers: install ## The test tiers in order: unit, integration, end-to-end
 	@$(MAKE) --no-print-directory -j1 unit integration e2e
+
+unit-then-integration: install ## The unit tier, then the integration tier
+	@$(MAKE) --no-print-directory -j1 unit integration
 
 # uv installs the same packages as pip in a fraction of the time; pip takes over if uv can't reach an index.
 UV_INSTALL = $(VENV)/bin/uv pip install --quiet --python
