@@ -21,6 +21,7 @@ from bench import results
 
 BENCHES = (
     "cold_start",
+    "db_auth_token",
     "read_latency",
     "list_scaling",
     "webhook_ingest",

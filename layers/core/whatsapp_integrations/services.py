@@ -1,9 +1,9 @@
 """The adapters a use case needs, each built on first use and then kept for the execution environment.
 
 A function builds only what it uses: GET never creates a KMS or an HTTP client, the webhook never an SQS one.
-Heavy imports (boto3, httpx) happen inside the builders for the same reason. What the builders share costs once per
-cold start: every AWS client comes from boto3's one default session (its endpoint data is loaded once), and both
-HTTP clients verify TLS with one SSL context (the CA bundle is read once).
+Heavy imports (botocore, httpx) happen inside the builders for the same reason. What the builders share costs once
+per cold start: every AWS client comes from one botocore session (adapters/aws_session.py: its endpoint data is
+loaded once), and both HTTP clients verify TLS with one SSL context (the CA bundle is read once).
 """
 
 from __future__ import annotations
@@ -172,12 +172,12 @@ class Services:
         return parameters.SecretsProvider(boto3_client=self._aws_client("secretsmanager"))
 
     def _aws_client(self, service: str) -> Any:
-        """One client per service (boto3 clients are thread-safe)."""
+        """One client per service, from the execution environment's one botocore session."""
         if service not in self._aws_clients:
-            import boto3
+            from whatsapp_integrations.adapters.aws_session import aws_client
 
             trace_calls_of("botocore")
-            self._aws_clients[service] = boto3.client(service, region_name=self.settings.aws_region)  # type: ignore[call-overload]
+            self._aws_clients[service] = aws_client(service, self.settings.aws_region)
         return self._aws_clients[service]
 
 
