@@ -29,22 +29,28 @@ dev: install frontend-build ## The local stack: API on http://127.0.0.1:3003, th
 	$(PY) -m local.dev
 
 # Installs first, side by side; then three lines of work side by side, each block of output printed whole when it
-# ends: the static checks followed by the quick benches (a check that they still run: a missed timing goal does not
-# fail them), the unit and integration tiers, and the end-to-end tier. Each uses its own databases and free ports.
+# ends: the end-to-end tier (the longest, so it starts first), the unit and integration tiers, and the static checks
+# followed by the quick benches (a check that they still run: a missed timing goal does not fail them). Each line
+# holds one of the three job slots and runs its own steps one after the other (sub-makes, not prerequisites, so
+# make cannot hand a line's slot to another line's steps). Each uses its own databases and ports.
 test: ## Every check CI runs
 	@$(MAKE) --no-print-directory -j3 --output-sync=target install tools frontend-build chromium
-	@$(MAKE) --no-print-directory -j3 --output-sync=target checks-then-benches unit-then-integration e2e
+	@$(MAKE) --no-print-directory -j3 --output-sync=target e2e unit-then-integration checks-then-benches
 
 checks: lint typecheck validate openapi-check frontend-check ## The static checks: ruff, mypy, sam validate, OpenAPI, the page's
 
-checks-then-benches: checks ## The static checks, then the quick benches
+checks-then-benches: install ## The static checks, then the quick benches
+	@$(MAKE) --no-print-directory checks
 	@$(MAKE) --no-print-directory bench-quick
 
 tiers: install ## The test tiers in order: unit, integration, end-to-end
-	@$(MAKE) --no-print-directory -j1 unit integration e2e
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory e2e
 
 unit-then-integration: install ## The unit tier, then the integration tier
-	@$(MAKE) --no-print-directory -j1 unit integration
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory integration
 
 # uv installs the same packages as pip in a fraction of the time; pip takes over if uv can't reach an index.
 UV_INSTALL = $(VENV)/bin/uv pip install --quiet --python
@@ -117,7 +123,7 @@ $(CHROMIUM):
 bench: install frontend-build chromium ## Every bench in full: ratios against same-run baselines, written to bench/results.json
 	$(PY) -m bench
 
-bench-quick: install frontend-build chromium ## Every bench with fewer samples (under 90 s; make test runs it): fails only if a bench breaks
+bench-quick: install frontend-build chromium ## Every bench with fewer samples (make test runs it): fails only if a bench breaks
 	$(PY) -m bench --quick
 
 token: install ## A development JWT for the local stack: make token TENANT=acme (READ_ONLY=1: without integrations:write)

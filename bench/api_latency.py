@@ -22,13 +22,13 @@ import httpx
 from bench import results
 from bench.integrations import PARAMETERS
 from bench.results import Figures, Goal
-from bench.seed import connect, seed_integrations
+from bench.seed import bench_database, connect, seed_integrations
 from bench.stats import Summary
 from local.graph_simulator import DEMO_PHONE_NUMBER_IDS, DEMO_WABA_ID, VALID_TOKEN
 from local.postgres import drop_database, find_or_start_postgres
 from local.stack import ROOT, LocalStack, StackConfig, start_stack
 
-DATABASE_NAME = "wa_bench"
+DATABASE_NAME = bench_database("wa_bench")
 TENANT = "bench-tenant"
 PATH = "/integrations/whatsapp"
 WARMUP = 10

@@ -33,6 +33,7 @@ from bench.first_invocations import FirstInvocation, first_invocations
 from bench.integrations import PARAMETERS, State
 from bench.lambda_packages import lambda_packages
 from bench.results import Figures, Goal
+from bench.seed import bench_database
 from bench.stats import print_table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +42,7 @@ BASELINE = Path(__file__).resolve().parent / "baseline_handler.py"
 FLOOR = Path(__file__).resolve().parent / "floor_handler.py"
 FLOOR_EVERY = 8  # functions between two runs of the floor (context only: fewer samples than the baseline)
 FLOOR_OF = "get_integration"  # the read the floor stands for: its event, its environment
-DATABASE_NAME = "wa_bench_cold_start"
+DATABASE_NAME = bench_database("wa_bench_cold_start")
 GOALS = {"http": 1.35, "queue": 1.15, "scheduled": 1.15}
 BASELINE_EVERY = 4  # functions between two baseline runs
 MARK = "BENCH-COLD-START "
@@ -202,7 +203,7 @@ def goals(
     measured: list[Goal] = []
     informational: list[Goal] = []
     if floor:
-        floor_figures = Figures.of("floor: baseline + validating resolver, pydantic, pg8000", [s.ms for s in floor])
+        floor_figures = Figures.of("floor: Powertools, validating resolver, pydantic, pg8000", [s.ms for s in floor])
         informational.append(
             Goal(
                 "cold start: the floor of an HTTP read",

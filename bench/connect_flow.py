@@ -35,7 +35,7 @@ from bench import results
 from bench.api_latency import expect
 from bench.integrations import PARAMETERS
 from bench.results import Figures, Goal
-from bench.seed import connect
+from bench.seed import bench_database, connect
 from bench.stats import Summary, print_table, ratio, time_calls
 from local.evolution_simulator import EvolutionSimulator
 from local.graph_simulator import (
@@ -52,7 +52,7 @@ from local.stack import ROOT, LocalStack, StackConfig, start_stack
 T = TypeVar("T")
 Call = tuple[str, str]
 
-DATABASE_NAME = "wa_bench_connect"
+DATABASE_NAME = bench_database("wa_bench_connect")
 TENANT = "bench-connect-tenant"
 PATH = "/integrations/whatsapp"
 WARMUP = 1 if results.quick() else 2

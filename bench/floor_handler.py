@@ -1,15 +1,15 @@
 """The cold-start floor of an HTTP read under the project's fixed choices: context for the cold-start goals, not a goal.
 
-The baseline (bench/baseline_handler.py) plus what any read must have: Powertools' API Gateway resolver with request
-validation, a pydantic answer, and one SELECT over a new pg8000 connection. Nothing of the project is imported, so
-what a read function pays beyond this is the project's own.
+Powertools' Logger, Metrics and Tracer as in the baseline (bench/baseline_handler.py), without its boto3 client (a
+read builds none), plus what any read must have: Powertools' API Gateway resolver with request validation, a pydantic
+answer, and one SELECT over a new pg8000 connection. Nothing of the project is imported, so what a read function pays
+beyond this is the project's own.
 """
 
 import os
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-import boto3
 import pg8000.native
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
@@ -19,7 +19,6 @@ from pydantic import BaseModel
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics(namespace="Bench")
-sqs = boto3.client("sqs")
 app = APIGatewayHttpResolver(enable_validation=True)
 
 

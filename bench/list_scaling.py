@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from bench import results
 from bench.results import Figures, Goal
-from bench.seed import connect, seed_integrations
+from bench.seed import bench_database, connect, seed_integrations
 from bench.statements import captured
 from bench.stats import Summary, print_table, ratio, time_interleaved
 from local.postgres import create_database, drop_database, find_or_start_postgres
@@ -23,7 +23,7 @@ from whatsapp_integrations.adapters.migrations import apply_migrations
 from whatsapp_integrations.domain.integration import PageKey
 from whatsapp_integrations.settings import Settings
 
-DATABASE_NAME = "wa_bench_list"
+DATABASE_NAME = bench_database("wa_bench_list")
 TENANTS = {"big": 100_000, "small": 1_000}
 PAGE_SIZE = 20
 DEEP_FRACTION = 0.9

@@ -20,7 +20,7 @@ from bench import results
 from bench.backends import start_backends
 from bench.handlers import invoker, loaded, quiet, status
 from bench.results import Figures, Goal
-from bench.seed import connect, seed_integrations
+from bench.seed import bench_database, connect, seed_integrations
 from bench.statements import prepared
 from bench.stats import Summary, time_interleaved
 from local.gateway import http_api_event
@@ -28,7 +28,7 @@ from whatsapp_integrations.adapters import integrations_repository
 from whatsapp_integrations.adapters.database_connection import connection_factory
 from whatsapp_integrations.settings import Settings
 
-DATABASE_NAME = "wa_bench_read_latency"
+DATABASE_NAME = bench_database("wa_bench_read_latency")
 TENANT = "bench-read-tenant"
 INTEGRATIONS = 40  # more than a page
 PAGE = 20

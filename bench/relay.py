@@ -34,12 +34,13 @@ from bench.events import api, meta_post, signature, signed_meta_webhook, sqs_eve
 from bench.handlers import invoker, loaded, quiet, status
 from bench.integrations import APP_SECRET, CONNECTED_PHONE, PARAMETERS, TENANT, State
 from bench.results import Figures, Goal
+from bench.seed import bench_database
 from whatsapp_integrations.adapters import outbox
 from whatsapp_integrations.domain.outbox import OutboxEntry, OutgoingMessage
 from whatsapp_integrations.observability import logger
 from whatsapp_integrations.services import default_services
 
-DATABASE_NAME = "wa_bench_relay"
+DATABASE_NAME = bench_database("wa_bench_relay")
 WARMUP = 20
 PURGE_EVERY = 100  # moto's SQS gets slower as a queue grows; emptied between rounds, untimed
 

@@ -1,7 +1,9 @@
-"""Bulk rows for one tenant, written straight to PostgreSQL (no KMS, no Meta): list and get never decrypt."""
+"""Bulk rows for one tenant, written straight to PostgreSQL (no KMS, no Meta): list and get never decrypt. And each
+bench's own database name."""
 
 from __future__ import annotations
 
+import os
 from urllib.parse import unquote, urlsplit
 
 import pg8000.native
@@ -15,6 +17,12 @@ SELECT gen_random_uuid(), :tenant_id, 'Bench ' || n, (CAST(:first_phone_number A
 FROM generate_series(1, :count) AS n,
      LATERAL (SELECT timestamptz '2024-01-01 00:00:00+00' + n * interval '37 seconds' AS created) AS spread
 """
+
+
+def bench_database(name: str) -> str:
+    """A bench's own database, named for its process too: a `make test` (its quick benches) beside a `make bench`
+    never drops the other's database under it."""
+    return f"{name}_{os.getpid()}"
 
 
 def connect(url: str) -> pg8000.native.Connection:

@@ -25,14 +25,14 @@ from typing import Any
 
 from bench import results
 from bench.results import Figures, Goal
-from bench.seed import connect, seed_integrations
+from bench.seed import bench_database, connect, seed_integrations
 from local.postgres import create_database, drop_database, find_or_start_postgres, with_database
 from local.stack import ROOT, migrate
 from whatsapp_integrations.services import build_services
 from whatsapp_integrations.settings import Settings
 from whatsapp_integrations.usecases.schedule_status_sync import BATCH_SIZE, SENDERS, schedule_status_sync
 
-DATABASE_NAME = "wa_bench_status_fanout"
+DATABASE_NAME = bench_database("wa_bench_status_fanout")
 TENANT = "bench-fanout"
 FIRST_SEEDED_PHONE_NUMBER = 700_000_000_000_000  # far from the simulators' demo numbers (1000000000000NN)
 SQS_LATENCY_MS = 15

@@ -23,6 +23,7 @@ from uuid import UUID, uuid4
 from bench import results
 from bench.backends import Backends, start_backends
 from bench.results import Figures, Goal
+from bench.seed import bench_database
 from local.graph_simulator import DEMO_PHONE_NUMBER_IDS, DEMO_WABA_ID, VALID_TOKEN
 from whatsapp_integrations.adapters.database import Session
 from whatsapp_integrations.adapters.secret_cipher import SecretContext
@@ -34,7 +35,7 @@ from whatsapp_integrations.settings import Settings
 from whatsapp_integrations.usecases.provision_integration import provision
 from whatsapp_integrations.usecases.sync_integration_status import sync_integration_status
 
-DATABASE_NAME = "wa_bench_status_worker"
+DATABASE_NAME = bench_database("wa_bench_status_worker")
 TENANT = "bench-worker"
 LATENCY_SECONDS = 0.02
 WORKERS = 10

@@ -36,7 +36,7 @@ from bench import results
 from bench.backends import start_backends
 from bench.handlers import invoker, loaded, quiet, status
 from bench.results import Figures, Goal
-from bench.seed import connect
+from bench.seed import bench_database, connect
 from bench.statements import captured
 from bench.stats import Summary, time_interleaved
 from local.gateway import http_api_event
@@ -51,7 +51,7 @@ from whatsapp_integrations.services import default_services
 T = TypeVar("T")
 Event = dict[str, Any]
 
-DATABASE_NAME = "wa_bench_webhook"
+DATABASE_NAME = bench_database("wa_bench_webhook")
 TENANT = "bench-webhook-tenant"
 SECRET = "bench-webhook-secret"
 WARMUP = 50
