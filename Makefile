@@ -18,7 +18,7 @@ CHROMIUM := /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .DEFAULT_GOAL := help
-.PHONY: help dev test checks checks-then-benches tiers unit-then-integration install tools lint typecheck validate openapi openapi-check unit integration e2e bench \
+.PHONY: help dev test checks checks-then-benches tiers tiers-then-page-checks install tools lint typecheck validate openapi openapi-check unit integration e2e bench \
 	bench-quick token build deploy \
 	redrive clean frontend-install frontend-check frontend-build chromium deploy-page
 
@@ -28,19 +28,19 @@ help: ## This list: every target and what it does (`make` alone shows it too)
 dev: install frontend-build ## The local stack: API on http://127.0.0.1:3003, the page on http://127.0.0.1:3005/integrations
 	$(PY) -m local.dev
 
-# Installs first, side by side; then three lines of work side by side, each block of output printed whole when it
-# ends: the end-to-end tier (the longest, so it starts first), the unit and integration tiers, and the static checks
-# followed by the quick benches (a check that they still run: a missed timing goal does not fail them). Each line
-# holds one of the three job slots and runs its own steps one after the other (sub-makes, not prerequisites, so
-# make cannot hand a line's slot to another line's steps). Each uses its own databases and ports.
+# Installs first, side by side; then three lines of work of about the same length side by side, each block of output
+# printed whole when it ends: the end-to-end tier; the unit and integration tiers, then the page's checks; the Python
+# and template checks, then the quick benches (a check that they still run: a missed timing goal does not fail them).
+# Each line holds one of the three job slots and runs its own steps one after the other (sub-makes, not
+# prerequisites, so make cannot hand a line's slot to another line's steps). Each uses its own databases and ports.
 test: ## Every check CI runs
 	@$(MAKE) --no-print-directory -j3 --output-sync=target install tools frontend-build chromium
-	@$(MAKE) --no-print-directory -j3 --output-sync=target e2e unit-then-integration checks-then-benches
+	@$(MAKE) --no-print-directory -j3 --output-sync=target e2e tiers-then-page-checks checks-then-benches
 
 checks: lint typecheck validate openapi-check frontend-check ## The static checks: ruff, mypy, sam validate, OpenAPI, the page's
 
-checks-then-benches: install ## The static checks, then the quick benches
-	@$(MAKE) --no-print-directory checks
+checks-then-benches: install ## ruff, mypy, sam validate and the OpenAPI check, then the quick benches
+	@$(MAKE) --no-print-directory lint typecheck validate openapi-check
 	@$(MAKE) --no-print-directory bench-quick
 
 tiers: install ## The test tiers in order: unit, integration, end-to-end
@@ -48,9 +48,10 @@ tiers: install ## The test tiers in order: unit, integration, end-to-end
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory e2e
 
-unit-then-integration: install ## The unit tier, then the integration tier
+tiers-then-page-checks: install ## The unit tier, the integration tier, then the page's checks
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory frontend-check
 
 # uv installs the same packages as pip in a fraction of the time; pip takes over if uv can't reach an index.
 UV_INSTALL = $(VENV)/bin/uv pip install --quiet --python
