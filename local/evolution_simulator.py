@@ -783,12 +783,13 @@ class EvolutionSimulator:
             return self._answer(self._control, request)
         with self._lock:
             self.calls.append((request.method, request.path))
+            reset = self._cancelled  # set by reset(): a request still waiting then belongs to a forgotten past
         delay = self._take(self._delays, request.path)
         failure = self._take(self._failures, request.path)
         loss = None if failure is not None else self._take(self._losses, request.path)
         pause = self.latency_seconds + (delay.seconds if delay is not None else 0.0)
-        if pause > 0:
-            time.sleep(pause)
+        if pause > 0 and reset.wait(pause):
+            return _Response(503, _default_failure_body(503))  # and changes nothing the reset simulator knows
         if failure is not None:
             body = failure.body if failure.body is not None else _default_failure_body(failure.status)
             return _Response(failure.status, body)

@@ -1293,6 +1293,24 @@ def test_delay_next_makes_the_client_time_out_but_the_operation_happens(
     assert envelope_error(create(client, "slow"), 403) == ['This name "slow" is already in use.']
 
 
+def test_a_request_still_delayed_at_a_reset_changes_nothing(sim: EvolutionSimulator, client: httpx.Client) -> None:
+    # Given: a create delayed long enough for the simulator to be reset meanwhile (the next test starting)
+    sim.delay_next("/instance/create", 2.0)
+    answers: list[httpx.Response] = []
+    waiting = threading.Thread(target=lambda: answers.append(create(client, "from-the-past")))
+    waiting.start()
+    while ("POST", "/instance/create") not in sim.calls:
+        time.sleep(0.01)
+
+    # When: the simulator is reset while the create waits
+    sim.reset()
+    waiting.join(timeout=5)
+
+    # Then: the create gives up at once, answered 503, and the reset simulator has no instance from it
+    assert answers and answers[0].status_code == 503
+    assert "from-the-past" not in sim.instances
+
+
 def test_lose_next_response_performs_the_operation_and_closes_the_socket(
     sim: EvolutionSimulator, client: httpx.Client, anonymous: httpx.Client
 ) -> None:
