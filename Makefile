@@ -35,8 +35,7 @@ dev: install frontend-build ## The local stack: API on http://127.0.0.1:3003, th
 # prerequisites, so make cannot hand a line's slot to another line's steps). Each uses its own databases and ports.
 test: ## Every check CI runs
 	@$(MAKE) --no-print-directory -j3 --output-sync=target install tools frontend-build chromium
-	@$(MAKE) --no-print-directory -j3 --output-sync=target e2e tiers-then-page-checks checks-then-benches \
-		TIER_PRIORITY="nice -n 10"
+	@$(MAKE) --no-print-directory -j3 --output-sync=target e2e tiers-then-page-checks checks-then-benches
 
 checks: lint typecheck validate openapi-check frontend-check ## The static checks: ruff, mypy, sam validate, OpenAPI, the page's
 
@@ -88,18 +87,14 @@ openapi: install ## Regenerate docs/openapi.json from the handlers
 openapi-check: install ## Fail when docs/openapi.json is stale
 	$(PY) -m local.openapi --check
 
-# `make test` runs the tiers beside the quick benches at a lower CPU priority: the benches time things, the tiers
-# only have to finish (none of their assertions is a timing)
-TIER_PRIORITY ?=
-
 unit: install ## The unit tests (no I/O)
-	$(TIER_PRIORITY) $(PY) -m pytest tests/unit -q
+	$(PY) -m pytest tests/unit -q
 
 integration: install ## The integration tests (PostgreSQL, moto, the simulators)
-	$(TIER_PRIORITY) $(PY) -m pytest tests/integration -q
+	$(PY) -m pytest tests/integration -q
 
 e2e: install frontend-build chromium ## HTTP and real-browser tests against the local stack
-	$(TIER_PRIORITY) $(PY) -m pytest tests/e2e -q
+	$(PY) -m pytest tests/e2e -q
 
 frontend-install: $(FRONTEND)/node_modules/.installed ## npm ci of the page (frontend/)
 $(FRONTEND)/node_modules/.installed: $(FRONTEND)/package-lock.json
