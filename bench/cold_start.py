@@ -252,7 +252,7 @@ def report_split(baseline: list[Sample], floor: list[Sample], samples: dict[str,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rounds", type=int, default=1 if results.quick() else 5, help="timed runs per function")
+    parser.add_argument("--rounds", type=int, default=1 if results.quick() else 9, help="timed runs per function")
     parser.add_argument("--only", help="comma-separated functions to measure (all by default; goals then partial)")
     args = parser.parse_args()
 
