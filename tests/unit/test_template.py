@@ -137,10 +137,14 @@ def test_core_layer_is_built_for_the_same_runtime(template: Template) -> None:
     # When its build settings are read
     properties, metadata = layer["Properties"], layer["Metadata"]
 
-    # Then SAM builds it for python3.13/arm64 from layers/core (requirements.txt + package folder)
-    assert metadata["BuildMethod"] == "python3.13"
-    assert properties["CompatibleRuntimes"] == ["python3.13"]
-    assert properties["CompatibleArchitectures"] == ["arm64"]
+    # Then SAM builds it with its own recipe (layers/core/Makefile), for the functions' python3.13 on arm64
+    recipe = (ROOT / properties["ContentUri"] / "Makefile").read_text()
+    assert metadata["BuildMethod"] == "makefile"
+    assert "build-CoreLayer:" in recipe
+    assert properties["CompatibleRuntimes"] == [template["Globals"]["Function"]["Runtime"]] == ["python3.13"]
+    assert properties["CompatibleArchitectures"] == template["Globals"]["Function"]["Architectures"] == ["arm64"]
+    assert "LAYER_PYTHON ?= python3.13" in recipe
+    assert "LAYER_ARCH ?= aarch64" in recipe
     assert (ROOT / properties["ContentUri"] / "requirements.txt").is_file()
     assert (ROOT / properties["ContentUri"] / "whatsapp_integrations" / "__init__.py").is_file()
 
