@@ -10,6 +10,10 @@ Both run with the packages a deployed function has and no others (bench/lambda_p
 virtualenv. Timed inside the fresh interpreter, from before the import to the handler's return: interpreter start-up
 is the same for both and left out. Bytecode is compiled once, before timing, into a temporary PYTHONPYCACHEPREFIX.
 Each round runs every function once, in a rotating order, with the baseline before every few functions.
+
+For context, without a goal: a read's cold start as deployed. The layer is the one layers/core/Makefile builds (what
+`sam build` runs), dated 1980 as in SAM's zip, with no bytecode written and no cache prefix, as on Lambda's read-only
+/opt; once with the bytecode the recipe ships, once without any (what SAM's python3.13 builder shipped before).
 """
 
 from __future__ import annotations
@@ -35,13 +39,16 @@ from bench.lambda_packages import lambda_packages
 from bench.results import Figures, Goal
 from bench.seed import bench_database
 from bench.stats import print_table
+from local.layer import built_layer, without_bytecode
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYER = ROOT / "layers" / "core"
 BASELINE = Path(__file__).resolve().parent / "baseline_handler.py"
 FLOOR = Path(__file__).resolve().parent / "floor_handler.py"
 FLOOR_EVERY = 8  # functions between two runs of the floor (context only: fewer samples than the baseline)
-FLOOR_OF = "get_integration"  # the read the floor stands for: its event, its environment
+FLOOR_OF = "get_integration"  # the read the floor stands for (its event, its environment), and the deployed rows'
+WITH_BYTECODE = "as deployed, the layer's bytecode"
+WITHOUT_BYTECODE = "as deployed, no bytecode"
 DATABASE_NAME = bench_database("wa_bench_cold_start")
 GOALS = {"http": 1.35, "queue": 1.15, "scheduled": 1.15}
 BASELINE_EVERY = 4  # functions between two baseline runs
@@ -99,10 +106,11 @@ class Sample:
 
 
 class ColdStarts:
-    def __init__(self, backends: Backends, pycache: Path, packages: Path) -> None:
+    def __init__(self, backends: Backends, pycache: Path, packages: Path, layers: dict[str, Path]) -> None:
         self._backends = backends
         self._pycache = pycache
         self._packages = packages
+        self._layers = layers  # the deployed layer, by row: with its bytecode, and without
 
     def environment(self, function: str, extra: dict[str, str]) -> dict[str, str]:
         return {
@@ -136,6 +144,23 @@ class ColdStarts:
         sample, answer = self._run(FLOOR, read.event(), self.environment(read.function, read.environment))
         if not read.done(answer):
             raise RuntimeError(f"the floor answered {answer!r}")
+        return sample
+
+    def deployed(self, read: FirstInvocation, row: str) -> Sample:
+        """The read with the layer as Lambda has it: built by its recipe, before the runtime's packages, read-only."""
+        environment = {
+            **self.environment(read.function, read.environment),
+            "PYTHONPATH": os.pathsep.join([str(self._layers[row]), str(self._packages)]),
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+        environment.pop("PYTHONPYCACHEPREFIX")  # a prefix would hide the bytecode beside the sources
+        event = read.event()
+        try:
+            sample, answer = self._run(app(read.function), event, environment)
+        finally:
+            read.after()
+        if not read.done(answer):
+            raise RuntimeError(f"{read.function} ({row}) did not do its work: {answer!r}")
         return sample
 
     def function(self, invocation: FirstInvocation) -> Sample:
@@ -173,10 +198,12 @@ def app(function: str) -> Path:
 
 def measure(
     cold: ColdStarts, invocations: Sequence[FirstInvocation], rounds: int
-) -> tuple[list[Sample], list[Sample], dict[str, list[Sample]]]:
-    """Every function once a round, with the baseline and the floor (when its read is measured) taking turns."""
+) -> tuple[list[Sample], list[Sample], dict[str, list[Sample]], dict[str, list[Sample]]]:
+    """Every function once a round, with the baseline and the floor (when its read is measured) taking turns; then
+    the read as deployed, with and without the layer's bytecode, in turn."""
     baseline: list[Sample] = []
     floor: list[Sample] = []
+    deployed: dict[str, list[Sample]] = {WITH_BYTECODE: [], WITHOUT_BYTECODE: []}
     read = next((invocation for invocation in invocations if invocation.function == FLOOR_OF), None)
     samples: dict[str, list[Sample]] = {invocation.function: [] for invocation in invocations}
     for round_number in range(rounds):
@@ -189,7 +216,11 @@ def measure(
                 floor.append(cold.floor(read))
             samples[invocation.function].append(cold.function(invocation))
         baseline.append(cold.baseline())
-    return baseline, floor, samples
+        if read is not None:
+            rows = list(deployed) if round_number % 2 == 0 else list(reversed(deployed))
+            for row in rows:
+                deployed[row].append(cold.deployed(read, row))
+    return baseline, floor, samples, deployed
 
 
 def goals(
@@ -197,11 +228,24 @@ def goals(
     baseline: list[Sample],
     floor: list[Sample],
     samples: dict[str, list[Sample]],
+    deployed: dict[str, list[Sample]],
 ) -> tuple[list[Goal], list[Goal]]:
-    """The goals; for context, the floor of a read and the deploy-time custom resource (it runs once per deploy)."""
+    """The goals; for context, the floor of a read, the read as deployed, and the deploy-time custom resource (it runs
+    once per deploy)."""
     base = Figures.of("baseline: Powertools + boto3, one client", [sample.ms for sample in baseline])
     measured: list[Goal] = []
     informational: list[Goal] = []
+    if deployed[WITH_BYTECODE]:
+        informational.append(
+            Goal(
+                f"cold start as deployed: {FLOOR_OF}, the layer's bytecode against none",
+                "cold_start",
+                Figures.of(WITH_BYTECODE, [sample.ms for sample in deployed[WITH_BYTECODE]]),
+                Figures.of(WITHOUT_BYTECODE, [sample.ms for sample in deployed[WITHOUT_BYTECODE]]),
+                None,
+                "layers/core/Makefile ships hash-based bytecode; SAM's python3.13 builder shipped none",
+            )
+        )
     if floor:
         floor_figures = Figures.of("floor: Powertools, validating resolver, pydantic, pg8000", [s.ms for s in floor])
         informational.append(
@@ -237,15 +281,23 @@ def goals(
     return measured, informational
 
 
-def report_split(baseline: list[Sample], floor: list[Sample], samples: dict[str, list[Sample]]) -> None:
+def report_split(
+    baseline: list[Sample], floor: list[Sample], samples: dict[str, list[Sample]], deployed: dict[str, list[Sample]]
+) -> None:
     """Where the time goes: the import, and the first invocation."""
+    measured = {
+        "baseline": baseline,
+        **({"floor of a read": floor} if floor else {}),
+        **samples,
+        **{f"{FLOOR_OF}, {row}": runs for row, runs in deployed.items() if runs},
+    }
     rows = [
         [
             name,
             f"{statistics.median(s.init_ms for s in runs):.0f}",
             f"{statistics.median(s.ms - s.init_ms for s in runs):.0f}",
         ]
-        for name, runs in {"baseline": baseline, **({"floor of a read": floor} if floor else {}), **samples}.items()
+        for name, runs in measured.items()
     ]
     print_table(["function", "init ms (median)", "first invocation ms (median)"], rows)
 
@@ -257,25 +309,27 @@ def main() -> None:
     args = parser.parse_args()
 
     packages = lambda_packages()
+    layer = built_layer()
     backends = start_backends(DATABASE_NAME, parameters=PARAMETERS)
     pycache = Path(tempfile.mkdtemp(prefix="bench-cold-start-"))
     state: State | None = None
     try:
+        layers = {WITH_BYTECODE: layer, WITHOUT_BYTECODE: without_bytecode(layer, pycache / "layer" / "python")}
         state = State(backends)
         invocations = [i for i in first_invocations(state) if not args.only or i.function in args.only.split(",")]
-        cold = ColdStarts(backends, pycache, packages)
+        cold = ColdStarts(backends, pycache, packages, layers)
         cold.precompile(invocations)
-        baseline, floor, samples = measure(cold, invocations, args.rounds)
+        baseline, floor, samples, deployed = measure(cold, invocations, args.rounds)
     finally:
         if state is not None:
             state.close()
         shutil.rmtree(pycache, ignore_errors=True)
         backends.stop()
-    measured, informational = goals(invocations, baseline, floor, samples)
+    measured, informational = goals(invocations, baseline, floor, samples, deployed)
     python = sys.version.split()[0]
     print(f"Cold start (init + first invocation, fresh interpreter), {args.rounds} round(s), python {python}")
     results.record([*measured, *informational])
-    report_split(baseline, floor, samples)
+    report_split(baseline, floor, samples, deployed)
 
 
 if __name__ == "__main__":

@@ -25,13 +25,14 @@ def lambda_packages() -> Path:
     """The directory, installed on first use and again whenever the requirements or the interpreter change."""
     layer = [line.split("#")[0].strip() for line in REQUIREMENTS.read_text().splitlines()]
     wanted = [*filter(None, layer), f"boto3=={version('boto3')}"]
-    fingerprint = hashlib.sha256(" ".join([sys.version, *wanted]).encode()).hexdigest()
+    fingerprint = hashlib.sha256(" ".join([sys.version, "bytecode", *wanted]).encode()).hexdigest()
     if MARKER.is_file() and MARKER.read_text() == fingerprint:
         return TARGET
     shutil.rmtree(TARGET, ignore_errors=True)
     uv = Path(sys.executable).parent / "uv"
+    # With bytecode beside the sources, as the runtime's boto3 has it (pip compiles by default, uv when asked)
     if uv.exists():  # make install puts uv in the virtualenv; pip only when it is missing
-        installer = [str(uv), "pip", "install", "--python", sys.executable]
+        installer = [str(uv), "pip", "install", "--compile-bytecode", "--python", sys.executable]
     else:
         installer = [sys.executable, "-m", "pip", "install"]
     subprocess.run([*installer, "--quiet", "--target", str(TARGET), *wanted], check=True, timeout=600)

@@ -80,7 +80,7 @@ def _machine() -> str:
 
 def _fingerprint() -> str:
     digest = hashlib.sha256(sys.version.encode())
-    sources = [LAYER_SOURCE / "Makefile", LAYER_SOURCE / "requirements.txt"]
+    sources = [LAYER_SOURCE / "Makefile", LAYER_SOURCE / "requirements.txt", *sorted(LAYER_SOURCE.glob("*.pem"))]
     sources += sorted(
         path
         for path in (LAYER_SOURCE / "whatsapp_integrations").rglob("*")

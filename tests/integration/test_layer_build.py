@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -102,3 +103,21 @@ def test_the_layer_holds_the_whole_package_and_its_requirements(layer: Path) -> 
     for requirement in (LAYER_SOURCE / "requirements.txt").read_text().split():
         name = requirement.split("==")[0].split("[")[0].replace("-", "_")
         assert list(layer.glob(f"{name}-*.dist-info")), requirement
+
+
+def test_a_ca_bundle_placed_beside_the_recipe_is_shipped_with_the_package(tmp_path: Path) -> None:
+    # Given the recipe's folder with the database's CA bundle placed in it, as docs/architecture.md says (DbCaBundle)
+    source = tmp_path / "core"
+    shutil.copytree(LAYER_SOURCE, source, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "build"))
+    (source / "global-bundle.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    # When the recipe's commands are listed for a build
+    commands = subprocess.run(
+        ["make", "--dry-run", "-C", str(source), "build-CoreLayer", f"ARTIFACTS_DIR={tmp_path / 'out'}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    # Then the bundle is copied to /opt/python, before the bytecode is compiled
+    copy = f'cp "global-bundle.pem" "{tmp_path / "out" / "python"}/"'
+    assert copy in commands
+    assert commands.index(copy) < commands.index("compileall")
