@@ -8,18 +8,22 @@ at most the goal.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import platform
 import statistics
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
+# Benches that run side by side (the quick mode's lanes) update the file in turn
+LOCK = RESULTS.parent.parent / ".local" / "bench-results.lock"
 
 
 @dataclass(frozen=True)
@@ -101,23 +105,21 @@ def start(mode: str) -> None:
 
 def record(goals: Sequence[Goal]) -> None:
     """Add (or replace, by name) goals in the file, and print them."""
-    data = read()
     names = {goal.name for goal in goals}
-    data["goals"] = [entry for entry in data["goals"] if entry["name"] not in names] + [g.to_json() for g in goals]
-    _write(data)
+    with _updating() as data:
+        data["goals"] = [entry for entry in data["goals"] if entry["name"] not in names] + [g.to_json() for g in goals]
     print_goals([goal.to_json() for goal in goals])
 
 
 def record_bench(name: str, seconds: float, exit_code: int) -> None:
-    data = read()
-    data["benches"][name] = {"seconds": round(seconds, 1), "exit_code": exit_code}
-    _write(data)
+    with _updating() as data:
+        data["benches"][name] = {"seconds": round(seconds, 1), "exit_code": exit_code}
 
 
-def record_total(seconds: float) -> None:
-    data = read()
-    data["seconds"] = round(seconds, 1)
-    _write(data)
+def record_run(seconds: float, lanes: int) -> None:
+    with _updating() as data:
+        data["seconds"] = round(seconds, 1)
+        data["lanes"] = lanes
 
 
 def read() -> dict[str, Any]:
@@ -148,7 +150,8 @@ def markdown(data: dict[str, Any]) -> str:
     """The goals as a Markdown table (bench/README.md shows the latest full run's)."""
     lines = [
         f"{data['mode'].capitalize()} run of {data['started_at']}, Python {data['python']}, "
-        f"{data['machine']['cpus']} CPUs, {data.get('seconds', 0):.0f} s in all.",
+        f"{data['machine']['cpus']} CPUs, {data.get('seconds', 0):.0f} s in all"
+        + (f", {data['lanes']} benches at a time." if data.get("lanes", 1) > 1 else "."),
         "",
         "| goal | subject (median, min) | baseline (median, min) | ratio | ratio of minimums | goal | holds |",
         "|---|---|---|---|---|---|---|",
@@ -172,6 +175,16 @@ def _figure(figures: dict[str, Any]) -> str:
 
 def _number(value: float) -> str:
     return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+
+
+@contextlib.contextmanager
+def _updating() -> Iterator[dict[str, Any]]:
+    LOCK.parent.mkdir(exist_ok=True)
+    with LOCK.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        data = read()
+        yield data
+        _write(data)
 
 
 def _write(data: dict[str, Any]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from bench.results import Figures, Goal
 def results_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "results.json"
     monkeypatch.setattr(results, "RESULTS", path)
+    monkeypatch.setattr(results, "LOCK", tmp_path / "results.lock")
     return path
 
 
@@ -58,3 +60,16 @@ def test_a_run_starts_one_file_and_each_bench_adds_its_goals(
     }
     # And the Markdown table shows a goal that does not hold plainly
     assert "| b | 4.5, 3 ms | 1 ms | 4.50x | 3.00x | <= 2.00x | **no** |" in results.markdown(data)
+
+
+def test_benches_recording_side_by_side_lose_nothing(results_file: Path) -> None:
+    # Given a run whose benches run two at a time (the quick mode's lanes)
+    results.start("quick")
+    # When two of them record their durations at the same moments, each update a read-modify-write of the file
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(lambda number: results.record_bench(f"bench-{number}", 1.0, 0), range(60)))
+    results.record_run(12.0, 2)
+    # Then every bench is in the file, and the run says how many ran at a time
+    data = json.loads(results_file.read_text())
+    assert set(data["benches"]) == {f"bench-{number}" for number in range(60)}
+    assert "12 s in all, 2 benches at a time." in results.markdown(data)
