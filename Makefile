@@ -39,9 +39,10 @@ test: ## Every check CI runs
 
 checks: lint typecheck validate openapi-check frontend-check ## The static checks: ruff, mypy, sam validate, OpenAPI, the page's
 
+# Beside the test tiers the two cores are busy already: the quick benches run one at a time there
 checks-then-benches: install ## ruff, mypy, sam validate and the OpenAPI check, then the quick benches
 	@$(MAKE) --no-print-directory lint typecheck validate openapi-check
-	@$(MAKE) --no-print-directory bench-quick
+	@$(MAKE) --no-print-directory bench-quick BENCH_LANES=1
 
 tiers: install ## The test tiers in order: unit, integration, end-to-end
 	@$(MAKE) --no-print-directory unit
@@ -124,8 +125,8 @@ $(CHROMIUM):
 bench: install frontend-build chromium ## Every bench in full: ratios against same-run baselines, written to bench/results.json
 	$(PY) -m bench
 
-bench-quick: install frontend-build chromium ## Every bench with fewer samples (make test runs it): fails only if a bench breaks
-	$(PY) -m bench --quick
+bench-quick: install frontend-build chromium ## Every bench with fewer samples, two at a time (make test runs it): fails only if a bench breaks
+	$(PY) -m bench --quick $(if $(BENCH_LANES),--lanes $(BENCH_LANES))
 
 token: install ## A development JWT for the local stack: make token TENANT=acme (READ_ONLY=1: without integrations:write)
 	@$(PY) -m local.dev_tokens --tenant $(TENANT) $(if $(READ_ONLY),--read-only)

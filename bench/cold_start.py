@@ -39,7 +39,7 @@ from bench.lambda_packages import lambda_packages
 from bench.results import Figures, Goal
 from bench.seed import bench_database
 from bench.stats import print_table
-from local.layer import built_layer, without_bytecode
+from local.layer import built_layer, built_layer_without_bytecode
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYER = ROOT / "layers" / "core"
@@ -309,12 +309,11 @@ def main() -> None:
     args = parser.parse_args()
 
     packages = lambda_packages()
-    layer = built_layer()
+    layers = {WITH_BYTECODE: built_layer(), WITHOUT_BYTECODE: built_layer_without_bytecode()}
     backends = start_backends(DATABASE_NAME, parameters=PARAMETERS)
     pycache = Path(tempfile.mkdtemp(prefix="bench-cold-start-"))
     state: State | None = None
     try:
-        layers = {WITH_BYTECODE: layer, WITHOUT_BYTECODE: without_bytecode(layer, pycache / "layer" / "python")}
         state = State(backends)
         invocations = [i for i in first_invocations(state) if not args.only or i.function in args.only.split(",")]
         cold = ColdStarts(backends, pycache, packages, layers)

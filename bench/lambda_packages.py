@@ -8,6 +8,7 @@ which adds ~100 ms to every function that uses httpx and that no deployed functi
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import shutil
 import subprocess
@@ -22,19 +23,26 @@ MARKER = TARGET / ".installed"
 
 
 def lambda_packages() -> Path:
-    """The directory, installed on first use and again whenever the requirements or the interpreter change."""
+    """The directory, installed on first use and again whenever the requirements or the interpreter change. Benches
+    that run side by side (the quick mode) share it: one installs, the others wait for it."""
+    TARGET.parent.mkdir(parents=True, exist_ok=True)
+    with TARGET.with_name("lambda-packages.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _install_if_changed()
+    return TARGET
+
+
+def _install_if_changed() -> None:
     layer = [line.split("#")[0].strip() for line in REQUIREMENTS.read_text().splitlines()]
     wanted = [*filter(None, layer), f"boto3=={version('boto3')}"]
-    fingerprint = hashlib.sha256(" ".join([sys.version, "bytecode", *wanted]).encode()).hexdigest()
+    fingerprint = hashlib.sha256(" ".join([sys.version, *wanted]).encode()).hexdigest()
     if MARKER.is_file() and MARKER.read_text() == fingerprint:
-        return TARGET
+        return
     shutil.rmtree(TARGET, ignore_errors=True)
     uv = Path(sys.executable).parent / "uv"
-    # With bytecode beside the sources, as the runtime's boto3 has it (pip compiles by default, uv when asked)
     if uv.exists():  # make install puts uv in the virtualenv; pip only when it is missing
-        installer = [str(uv), "pip", "install", "--compile-bytecode", "--python", sys.executable]
+        installer = [str(uv), "pip", "install", "--python", sys.executable]
     else:
         installer = [sys.executable, "-m", "pip", "install"]
     subprocess.run([*installer, "--quiet", "--target", str(TARGET), *wanted], check=True, timeout=600)
     MARKER.write_text(fingerprint)
-    return TARGET

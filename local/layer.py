@@ -7,6 +7,7 @@ process that asks while the first builds waits for it.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
@@ -14,6 +15,7 @@ import platform
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from local.stack import ROOT
@@ -25,26 +27,35 @@ ZIP_EPOCH = 315_532_800  # 1980-01-01T00:00:00Z: the date SAM's zip gives every 
 
 def built_layer() -> Path:
     """The layer's `python/` folder (what Lambda puts on sys.path as /opt/python)."""
-    STATE.mkdir(parents=True, exist_ok=True)
-    fingerprint = _fingerprint()
-    built = STATE / fingerprint / "python"
-    with (STATE / "build.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (STATE / fingerprint / ".built").is_file():
+    built = STATE / _fingerprint()
+    with _locked():
+        if not (built / ".built").is_file():
             for stale in STATE.iterdir():
                 if stale.is_dir():
                     shutil.rmtree(stale)
-            _build(STATE / fingerprint)
-    return built
+            _build(built)
+    return built / "python"
 
 
-def without_bytecode(layer: Path, target: Path) -> Path:
-    """A copy of `layer` with no bytecode, dated as in the zip: what SAM's python3.13 builder shipped before."""
-    if target.exists():
-        shutil.rmtree(target)
-    shutil.copytree(layer, target, ignore=shutil.ignore_patterns("__pycache__"))
-    _date_as_zipped(target)
-    return target
+def built_layer_without_bytecode() -> Path:
+    """The same layer with no bytecode, dated as in the zip: what SAM's python3.13 builder shipped before."""
+    layer = built_layer()
+    bare = layer.parent / "without-bytecode"
+    with _locked():
+        if not (bare / ".built").is_file():
+            shutil.rmtree(bare, ignore_errors=True)
+            shutil.copytree(layer, bare / "python", ignore=shutil.ignore_patterns("__pycache__"))
+            _date_as_zipped(bare / "python")
+            (bare / ".built").touch()
+    return bare / "python"
+
+
+@contextlib.contextmanager
+def _locked() -> Iterator[None]:
+    STATE.mkdir(parents=True, exist_ok=True)
+    with (STATE / "build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def _build(artifacts: Path) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from local.layer import LAYER_SOURCE, built_layer, without_bytecode
+from local.layer import LAYER_SOURCE, built_layer, built_layer_without_bytecode
 from local.stack import ROOT
 
 # Imports a function as Lambda's bootstrap would, and reports each module compiled from source meanwhile
@@ -76,9 +76,9 @@ def test_a_cold_start_compiles_nothing_of_the_layer(layer: Path) -> None:
     assert compiled_from(layer, report) == []
 
 
-def test_without_its_bytecode_the_same_cold_start_compiles_hundreds_of_modules(layer: Path, tmp_path: Path) -> None:
+def test_without_its_bytecode_the_same_cold_start_compiles_hundreds_of_modules() -> None:
     # Given the same layer without its bytecode (what SAM's python3.13 builder shipped)
-    bare = without_bytecode(layer, tmp_path / "python")
+    bare = built_layer_without_bytecode()
     # When the same function is imported from it
     report = cold_import("get_integration", bare)
     # Then every module it imports from the layer is compiled: the check above would see them
