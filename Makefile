@@ -19,7 +19,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .DEFAULT_GOAL := help
 .PHONY: help dev test checks checks-then-benches tiers tiers-then-page-checks install tools lint typecheck validate openapi openapi-check unit integration e2e bench \
-	bench-quick token build deploy \
+	bench-quick token build deploy deployed-packages \
 	redrive clean frontend-install frontend-check frontend-build chromium deploy-page
 
 help: ## This list: every target and what it does (`make` alone shows it too)
@@ -34,7 +34,7 @@ dev: install frontend-build ## The local stack: API on http://127.0.0.1:3003, th
 # Each line holds one of the three job slots and runs its own steps one after the other (sub-makes, not
 # prerequisites, so make cannot hand a line's slot to another line's steps). Each uses its own databases and ports.
 test: ## Every check CI runs
-	@$(MAKE) --no-print-directory -j3 --output-sync=target install tools frontend-build chromium
+	@$(MAKE) --no-print-directory -j3 --output-sync=target install tools frontend-build chromium deployed-packages
 	@$(MAKE) --no-print-directory -j3 --output-sync=target e2e tiers-then-page-checks checks-then-benches
 
 checks: lint typecheck validate openapi-check frontend-check ## The static checks: ruff, mypy, sam validate, OpenAPI, the page's
@@ -62,6 +62,12 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install --quiet uv
 	$(UV_INSTALL) $(VENV)/bin/python -e '.[dev]' || $(VENV)/bin/pip install --quiet -e '.[dev]'
 	touch $@
+
+# Built once per change, then found by the tests and benches that need them: the CoreLayer as its recipe builds it for
+# this machine (local/layer.py), and the packages a deployed function imports (bench/lambda_packages.py).
+deployed-packages: install ## The CoreLayer built by its recipe for this machine, and the deployed functions' packages
+	$(PY) -m local.layer
+	$(PY) -m bench.lambda_packages
 
 # SAM CLI pins its own boto3 and click, so it lives in its own environment, not in the project's.
 tools: $(TOOLS)/.installed ## SAM CLI in its own virtualenv (.venv-tools)
@@ -91,7 +97,7 @@ openapi-check: install ## Fail when docs/openapi.json is stale
 unit: install ## The unit tests (no I/O)
 	$(PY) -m pytest tests/unit -q
 
-integration: install ## The integration tests (PostgreSQL, moto, the simulators)
+integration: install deployed-packages ## The integration tests (PostgreSQL, moto, the simulators)
 	$(PY) -m pytest tests/integration -q
 
 e2e: install frontend-build chromium ## HTTP and real-browser tests against the local stack
@@ -122,10 +128,10 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null
 
-bench: install frontend-build chromium ## Every bench in full: ratios against same-run baselines, written to bench/results.json
+bench: install frontend-build chromium deployed-packages ## Every bench in full: ratios against same-run baselines, written to bench/results.json
 	$(PY) -m bench
 
-bench-quick: install frontend-build chromium ## Every bench with fewer samples, two at a time (make test runs it): fails only if a bench breaks
+bench-quick: install frontend-build chromium deployed-packages ## Every bench with fewer samples, two at a time (make test runs it): fails only if a bench breaks
 	$(PY) -m bench --quick $(if $(BENCH_LANES),--lanes $(BENCH_LANES))
 
 token: install ## A development JWT for the local stack: make token TENANT=acme (READ_ONLY=1: without integrations:write)
@@ -134,7 +140,7 @@ token: install ## A development JWT for the local stack: make token TENANT=acme 
 redrive: install ## Move dead letters back: make redrive DLQ=<dead-letter queue url> QUEUE=<source queue url>
 	$(PY) -m local.redrive --dlq-url '$(DLQ)' --queue-url '$(QUEUE)'
 
-build: tools ## sam build (needs python3.13 on PATH for the arm64 layer, no Docker)
+build: tools ## sam build (needs python3.13 with pip on PATH for the arm64 layer's recipe, no Docker)
 	$(SAM) build --template template.yaml
 
 deploy: build ## First deploy: make deploy; it asks for the parameters and saves them to samconfig.toml

@@ -46,3 +46,7 @@ def _install_if_changed() -> None:
         installer = [sys.executable, "-m", "pip", "install"]
     subprocess.run([*installer, "--quiet", "--target", str(TARGET), *wanted], check=True, timeout=600)
     MARKER.write_text(fingerprint)
+
+
+if __name__ == "__main__":
+    print(f"the deployed functions' packages: {lambda_packages()}")

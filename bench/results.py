@@ -188,7 +188,10 @@ def _updating() -> Iterator[dict[str, Any]]:
 
 
 def _write(data: dict[str, Any]) -> None:
-    RESULTS.write_text(json.dumps(data, indent=2) + "\n")
+    """Whole or not at all: a reader outside the lock (`python -m bench.results`) never sees half a file."""
+    written = RESULTS.with_name(f".{RESULTS.name}.{os.getpid()}")
+    written.write_text(json.dumps(data, indent=2) + "\n")
+    written.replace(RESULTS)
 
 
 if __name__ == "__main__":

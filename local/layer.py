@@ -69,6 +69,7 @@ def _build(artifacts: Path) -> None:
             "build-CoreLayer",
             f"ARTIFACTS_DIR={artifacts}",
             f"LAYER_PYTHON={sys.executable}",
+            f"RUNTIME_VERSION={sys.version_info[0]}.{sys.version_info[1]}",
             f"LAYER_ARCH={_machine()}",
         ],
         check=True,
@@ -91,7 +92,7 @@ def _machine() -> str:
 
 def _fingerprint() -> str:
     digest = hashlib.sha256(sys.version.encode())
-    sources = [LAYER_SOURCE / "Makefile", LAYER_SOURCE / "requirements.txt", *sorted(LAYER_SOURCE.glob("*.pem"))]
+    sources = [LAYER_SOURCE / "Makefile", LAYER_SOURCE / "requirements.txt", *LAYER_SOURCE.glob("global-bundle.pem")]
     sources += sorted(
         path
         for path in (LAYER_SOURCE / "whatsapp_integrations").rglob("*")
@@ -101,3 +102,7 @@ def _fingerprint() -> str:
         digest.update(str(path.relative_to(LAYER_SOURCE)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+if __name__ == "__main__":
+    print(f"the layer: {built_layer()}; without its bytecode: {built_layer_without_bytecode()}")

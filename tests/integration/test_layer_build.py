@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -100,24 +101,43 @@ def test_the_layer_holds_the_whole_package_and_its_requirements(layer: Path) -> 
     # Then every file is there (the migrations' SQL too), and each requirement is installed beside it
     assert shipped == sources
     assert any(path.suffix == ".sql" for path in shipped)
-    for requirement in (LAYER_SOURCE / "requirements.txt").read_text().split():
-        name = requirement.split("==")[0].split("[")[0].replace("-", "_")
-        assert list(layer.glob(f"{name}-*.dist-info")), requirement
+    for line in (LAYER_SOURCE / "requirements.txt").read_text().splitlines():
+        requirement = line.split("#")[0].strip()
+        if requirement:
+            name = re.match(r"[A-Za-z0-9._-]+", requirement)
+            assert name is not None, requirement
+            assert list(layer.glob(f"{name.group().replace('-', '_')}-*.dist-info")), requirement
 
 
-def test_a_ca_bundle_placed_beside_the_recipe_is_shipped_with_the_package(tmp_path: Path) -> None:
-    # Given the recipe's folder with the database's CA bundle placed in it, as docs/architecture.md says (DbCaBundle)
+def ca_bundle_step(tmp_path: Path, bundle: str) -> subprocess.CompletedProcess[str]:
+    """The recipe's CA-bundle step, run in a copy of its folder holding `bundle` as global-bundle.pem."""
     source = tmp_path / "core"
     shutil.copytree(LAYER_SOURCE, source, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "build"))
-    (source / "global-bundle.pem").write_text("-----BEGIN CERTIFICATE-----\n")
-    # When the recipe's commands are listed for a build
-    commands = subprocess.run(
-        ["make", "--dry-run", "-C", str(source), "build-CoreLayer", f"ARTIFACTS_DIR={tmp_path / 'out'}"],
+    (source / "global-bundle.pem").write_text(bundle)
+    arguments = [f"ARTIFACTS_DIR={tmp_path / 'out'}", f"LAYER_PYTHON={sys.executable}"]
+    return subprocess.run(
+        ["make", "--no-print-directory", "-C", str(source), "ca-bundle", *arguments],
         capture_output=True,
         text=True,
-        check=True,
-    ).stdout
-    # Then the bundle is copied to /opt/python, before the bytecode is compiled
-    copy = f'cp "global-bundle.pem" "{tmp_path / "out" / "python"}/"'
-    assert copy in commands
-    assert commands.index(copy) < commands.index("compileall")
+        check=False,
+    )
+
+
+def test_the_database_ca_bundle_placed_beside_the_recipe_lands_in_opt_python(tmp_path: Path) -> None:
+    # Given the RDS CA bundle placed in layers/core as docs/architecture.md says (DbCaBundle)
+    certificate = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    # When the recipe's step for it runs
+    finished = ca_bundle_step(tmp_path, certificate)
+    # Then it is in the layer's python/ folder, which Lambda mounts as /opt/python
+    assert finished.returncode == 0, finished.stderr
+    assert (tmp_path / "out" / "python" / "global-bundle.pem").read_text() == certificate
+
+
+def test_a_bundle_holding_a_private_key_is_refused(tmp_path: Path) -> None:
+    # Given a file with a private key where the CA bundle goes
+    # When the recipe's step for it runs
+    finished = ca_bundle_step(tmp_path, "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n")
+    # Then the build fails and says why, and nothing is copied
+    assert finished.returncode != 0
+    assert "holds a private key" in finished.stderr
+    assert not (tmp_path / "out" / "python" / "global-bundle.pem").exists()

@@ -143,8 +143,8 @@ def test_core_layer_is_built_for_the_same_runtime(template: Template) -> None:
     assert "build-CoreLayer:" in recipe
     assert properties["CompatibleRuntimes"] == [template["Globals"]["Function"]["Runtime"]] == ["python3.13"]
     assert properties["CompatibleArchitectures"] == template["Globals"]["Function"]["Architectures"] == ["arm64"]
-    assert "LAYER_PYTHON ?= python3.13" in recipe
-    assert "LAYER_ARCH ?= aarch64" in recipe
+    assert "RUNTIME_VERSION = 3.13" in recipe
+    assert "LAYER_ARCH = aarch64" in recipe
     assert (ROOT / properties["ContentUri"] / "requirements.txt").is_file()
     assert (ROOT / properties["ContentUri"] / "whatsapp_integrations" / "__init__.py").is_file()
 
