@@ -2,7 +2,8 @@
 interpreter, against real local services, as a ratio of a baseline handler's init and first invocation.
 
 The baseline (bench/baseline_handler.py) imports Powertools' Logger, Metrics and Tracer and boto3, creates one boto3
-client, and answers. Each function gets the environment template.yaml gives it (bench/backends.py), and its first
+client, and answers. Each function gets the environment template.yaml gives it (bench/backends.py) and the variables
+Lambda's runtime sets (bench/lambda_runtime.py), and its first
 invocation does the function's usual work (bench/first_invocations.py): reads answer 200 from PostgreSQL, writes
 commit and send their outbox messages to moto's SQS and EventBridge, webhooks record, workers call the simulators.
 
@@ -36,6 +37,7 @@ from bench.backends import Backends, start_backends
 from bench.first_invocations import FirstInvocation, first_invocations
 from bench.integrations import PARAMETERS, State
 from bench.lambda_packages import lambda_packages
+from bench.lambda_runtime import runtime_variables
 from bench.results import Figures, Goal
 from bench.seed import bench_database
 from bench.stats import print_table
@@ -115,6 +117,7 @@ class ColdStarts:
     def environment(self, function: str, extra: dict[str, str]) -> dict[str, str]:
         return {
             **self._backends.function_environment(function, **extra),
+            **runtime_variables(function, app(function).parent),
             # What Lambda's sys.path holds: the layer (our package and its requirements) and the runtime's boto3;
             # the interpreter runs with -S, so the project's virtualenv is not on it
             "PYTHONPATH": os.pathsep.join([str(LAYER), str(self._packages)]),

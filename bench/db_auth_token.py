@@ -3,10 +3,11 @@ connection makes it: signed with botocore alone (`iam_auth_token` in adapters/da
 the functions made it before, boto3's RDS client and its `generate_db_auth_token`. Context for the cold start, without
 a goal: the cold-start bench's functions connect with DATABASE_URL and pay neither.
 
-Each sample is a fresh interpreter with the packages a deployed function has (bench/lambda_packages.py), started with
--S. The module that signs and botocore's session are imported before the timer, as every function has imported them
-by its first connection (Powertools' tracer imports botocore). Rounds alternate the two; bytecode is compiled once,
-before timing.
+Each sample is a fresh interpreter with the packages a deployed function has (bench/lambda_packages.py) and the
+variables Lambda's runtime sets (bench/lambda_runtime.py), started with -S. The module that signs is imported before
+the timer, as every function imports it at init. botocore is not: in Lambda a function that builds no AWS client
+(a read) has not imported botocore's session by its first connection, so both ways pay that import. Rounds alternate
+the two; bytecode is compiled once, before timing.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from bench import results
 from bench.lambda_packages import lambda_packages
+from bench.lambda_runtime import runtime_variables
 from bench.results import Figures, Goal
 
 LAYER = Path(__file__).resolve().parent.parent / "layers" / "core"
@@ -28,7 +30,6 @@ HOST = "whatsapp.proxy-abc123.eu-west-1.rds.amazonaws.com"
 MARK = "BENCH-DB-AUTH-TOKEN "
 PREPARED = """
 import time, json, os
-import botocore.session
 from whatsapp_integrations.adapters.database_connection import iam_auth_token
 started = time.perf_counter()
 """
@@ -70,6 +71,7 @@ def main() -> None:
         "AWS_SECRET_ACCESS_KEY": "bench-secret",
         "AWS_SESSION_TOKEN": "bench-session-token",  # a Lambda role's credentials always carry one
         "AWS_EC2_METADATA_DISABLED": "true",
+        **runtime_variables("get_integration", LAYER.parent.parent / "functions" / "get_integration"),
     }
     programs = {label: PREPARED + sign.format(host=HOST) + FINISHED for label, sign in SIGN.items()}
     samples: dict[str, list[float]] = {label: [] for label in programs}

@@ -2,8 +2,9 @@
 so its endpoint data, service models and credentials are loaded once.
 
 botocore itself rather than boto3: boto3 adds nothing the clients here use, and its import (s3transfer and its
-resource layer included) costs about 30 ms of a cold start that Powertools' tracer, which has imported botocore
-already, does not otherwise pay. A function that reads a secret still imports boto3, through Powertools' parameters.
+resource layer included) costs about 30 ms of a cold start beyond botocore's. In Lambda a function imports botocore's
+session only when it first builds a client (or signs the IAM login). A function that reads a secret still imports
+boto3, through Powertools' parameters.
 """
 
 from __future__ import annotations

@@ -1,0 +1,34 @@
+"""The variables Lambda's runtime sets in every execution environment, beside the function's own, for the benches
+that start a fresh interpreter as a cold start (cold_start, db_auth_token).
+
+They change what a cold start imports. With LAMBDA_TASK_ROOT set, the X-Ray SDK that Powertools' tracer imports
+takes its Lambda path (a local sampler) instead of building a centralised sampler, whose two X-Ray clients import
+botocore's session and load its service models: about 100 to 400 ms that no deployed function pays, the baseline's
+and the subject's alike, which made every ratio look smaller than it is in Lambda.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from local.cfn_yaml import load_template
+
+TEMPLATE = Path(__file__).resolve().parent.parent / "template.yaml"
+
+
+def runtime_variables(function: str, task_root: Path) -> dict[str, str]:
+    """What Lambda sets for `function` (its folder name) whose code lies in `task_root` (Lambda's /var/task)."""
+    functions = load_template(TEMPLATE)["Globals"]["Function"]
+    return {
+        "_HANDLER": "app.lambda_handler",
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_{functions['Runtime']}",
+        "AWS_LAMBDA_FUNCTION_NAME": function,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(functions["MemorySize"]),
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function}",
+        "AWS_LAMBDA_LOG_STREAM_NAME": "bench",
+        "LAMBDA_TASK_ROOT": str(task_root),
+        "TZ": ":UTC",
+        "LANG": "en_US.UTF-8",
+    }
