@@ -3,13 +3,15 @@ that start a fresh interpreter as a cold start (cold_start, db_auth_token).
 
 They change what a cold start imports. With LAMBDA_TASK_ROOT set, the X-Ray SDK that Powertools' tracer imports
 takes its Lambda path (a local sampler) instead of building a centralised sampler, whose two X-Ray clients import
-botocore's session and load its service models: about 100 to 400 ms that no deployed function pays, the baseline's
-and the subject's alike, which made every ratio look smaller than it is in Lambda.
+botocore's session and load its service models: 220 to 350 ms of every cold start here that no deployed function
+pays (bench/README.md, Cold start).
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from local.cfn_yaml import load_template
 
@@ -18,7 +20,7 @@ TEMPLATE = Path(__file__).resolve().parent.parent / "template.yaml"
 
 def runtime_variables(function: str, task_root: Path) -> dict[str, str]:
     """What Lambda sets for `function` (its folder name) whose code lies in `task_root` (Lambda's /var/task)."""
-    functions = load_template(TEMPLATE)["Globals"]["Function"]
+    functions = _function_globals()
     return {
         "_HANDLER": "app.lambda_handler",
         "AWS_EXECUTION_ENV": f"AWS_Lambda_{functions['Runtime']}",
@@ -32,3 +34,9 @@ def runtime_variables(function: str, task_root: Path) -> dict[str, str]:
         "TZ": ":UTC",
         "LANG": "en_US.UTF-8",
     }
+
+
+@lru_cache(maxsize=1)
+def _function_globals() -> dict[str, Any]:
+    """Parsed once per process: the cold-start bench asks for every fresh interpreter it starts."""
+    return dict(load_template(TEMPLATE)["Globals"]["Function"])
