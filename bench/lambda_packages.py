@@ -8,13 +8,14 @@ which adds ~100 ms to every function that uses httpx and that no deployed functi
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import shutil
 import subprocess
 import sys
 from importlib.metadata import version
 from pathlib import Path
+
+from local.file_lock import exclusive
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIREMENTS = ROOT / "layers" / "core" / "requirements.txt"
@@ -25,9 +26,7 @@ MARKER = TARGET / ".installed"
 def lambda_packages() -> Path:
     """The directory, installed on first use and again whenever the requirements or the interpreter change. Benches
     that run side by side (the quick mode) share it: one installs, the others wait for it."""
-    TARGET.parent.mkdir(parents=True, exist_ok=True)
-    with TARGET.with_name("lambda-packages.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with exclusive(TARGET.with_name("lambda-packages.lock")):
         _install_if_changed()
     return TARGET
 

@@ -9,7 +9,6 @@ at most the goal.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import platform
@@ -20,6 +19,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from local.file_lock import exclusive
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 # Benches that run side by side (the quick mode's lanes) update the file in turn
@@ -179,9 +180,7 @@ def _number(value: float) -> str:
 
 @contextlib.contextmanager
 def _updating() -> Iterator[dict[str, Any]]:
-    LOCK.parent.mkdir(exist_ok=True)
-    with LOCK.open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with exclusive(LOCK):
         data = read()
         yield data
         _write(data)

@@ -7,28 +7,27 @@ process that asks while the first builds waits for it.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import os
 import platform
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
+from local.file_lock import exclusive
 from local.stack import ROOT
 
 LAYER_SOURCE = ROOT / "layers" / "core"
 STATE = ROOT / ".local" / "layer"
+LOCK = STATE / "build.lock"
 ZIP_EPOCH = 315_532_800  # 1980-01-01T00:00:00Z: the date SAM's zip gives every file
 
 
 def built_layer() -> Path:
     """The layer's `python/` folder (what Lambda puts on sys.path as /opt/python)."""
     built = STATE / _fingerprint()
-    with _locked():
+    with exclusive(LOCK):
         if not (built / ".built").is_file():
             for stale in STATE.iterdir():
                 if stale.is_dir():
@@ -41,21 +40,13 @@ def built_layer_without_bytecode() -> Path:
     """The same layer with no bytecode, dated as in the zip: what SAM's python3.13 builder shipped before."""
     layer = built_layer()
     bare = layer.parent / "without-bytecode"
-    with _locked():
+    with exclusive(LOCK):
         if not (bare / ".built").is_file():
             shutil.rmtree(bare, ignore_errors=True)
             shutil.copytree(layer, bare / "python", ignore=shutil.ignore_patterns("__pycache__"))
             _date_as_zipped(bare / "python")
             (bare / ".built").touch()
     return bare / "python"
-
-
-@contextlib.contextmanager
-def _locked() -> Iterator[None]:
-    STATE.mkdir(parents=True, exist_ok=True)
-    with (STATE / "build.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
 
 
 def _build(artifacts: Path) -> None:

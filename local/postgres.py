@@ -6,7 +6,6 @@ cluster from the installed PostgreSQL binaries, run as the postgres user because
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 import socket
@@ -16,6 +15,8 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pg8000.native
+
+from local.file_lock import exclusive
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 PRIVATE_PORT = 54329
@@ -136,10 +137,8 @@ def start_private_cluster(data_root: Path, port: int) -> str:
     url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
     if _answers(url):
         return url
-    data_root.parent.mkdir(parents=True, exist_ok=True)
     # Test tiers and benches start side by side: one of them creates and starts the cluster, the others wait for it
-    with (data_root.parent / f"{data_root.name}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with exclusive(data_root.parent / f"{data_root.name}.lock"):
         if _answers(url):
             return url
         return _initialise_and_start(data_root, port, url)
