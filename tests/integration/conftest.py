@@ -4,6 +4,7 @@ import importlib.util
 import os
 import threading
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import ModuleType
 from typing import Any
@@ -23,7 +24,7 @@ from whatsapp_integrations.adapters.database_connection import connection_factor
 from whatsapp_integrations.adapters.migrations import apply_migrations
 from whatsapp_integrations.domain.caller import Caller
 from whatsapp_integrations.domain.errors import HandshakeRefused, IntegrationNotFound
-from whatsapp_integrations.services import Services, build_services, default_services
+from whatsapp_integrations.services import Services, build_services, default_services, utc_now
 from whatsapp_integrations.settings import Settings, get_settings
 from whatsapp_integrations.usecases.receive_meta_webhook import answer_handshake
 
@@ -88,6 +89,23 @@ def evolution_key_secret_arn(moto_url: str) -> str:
 def settings(database_url: str, kms_key_id: str, graph: GraphSimulator) -> Settings:
     return Settings(
         database_url=database_url, kms_key_id=kms_key_id, graph_api_base_url=graph.base_url, meta_calls_per_minute=1000
+    )
+
+
+def stopped_clock() -> Callable[[], datetime]:
+    """Now, and the same instant at every later call."""
+    instant = utc_now()
+    return lambda: instant
+
+
+def limited_services(
+    settings: Settings, clock: Callable[[], datetime] | None = None, calls_per_minute: int = 2
+) -> Services:
+    """Services allowing the tenant `calls_per_minute` calls to Meta, on a stopped clock: every call a test counts
+    falls in one rate-limit window, even when the wall clock crosses a minute between two of them. Services that
+    must share a window (two execution environments) are given one clock."""
+    return Services(
+        settings.model_copy(update={"meta_calls_per_minute": calls_per_minute}), clock=clock or stopped_clock()
     )
 
 

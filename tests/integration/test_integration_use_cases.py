@@ -5,6 +5,7 @@ from uuid import uuid4
 import pytest
 
 from local import graph_simulator as sim
+from tests.integration.conftest import limited_services, stopped_clock
 from whatsapp_integrations.adapters import integrations_repository
 from whatsapp_integrations.domain.caller import Caller
 from whatsapp_integrations.domain.credentials import MetaCredentials
@@ -245,11 +246,10 @@ def test_listing_pages_through_everything_once(services: Services, caller: Calle
 
 
 def test_the_meta_call_limit_holds_across_instances(services: Services, caller: Caller, migrated) -> None:
-    # Given a limit of 2 calls a minute and two "Lambda instances" with their own connections
-    from whatsapp_integrations.services import build_services
-
-    limited = build_services(migrated.model_copy(update={"meta_calls_per_minute": 2}))
-    other_instance = build_services(migrated.model_copy(update={"meta_calls_per_minute": 2}))
+    # Given a limit of 2 calls a minute and two "Lambda instances" with their own connections, in the same minute
+    clock = stopped_clock()
+    limited = limited_services(migrated, clock)
+    other_instance = limited_services(migrated, clock)
     # When the tenant validates twice on one and once on the other
     validate_credentials(caller, demo(), limited)
     validate_credentials(caller, demo(), other_instance)

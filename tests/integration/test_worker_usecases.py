@@ -17,7 +17,7 @@ import pytest
 
 from local import graph_simulator as sim
 from local.evolution_simulator import EvolutionSimulator
-from tests.integration.conftest import EVOLUTION_KEY, HandshakeEndpoint
+from tests.integration.conftest import EVOLUTION_KEY, HandshakeEndpoint, limited_services
 from whatsapp_integrations.adapters import outbox, webhook_store
 from whatsapp_integrations.adapters.evolution_client import EvolutionClient
 from whatsapp_integrations.adapters.relay_queue import RelayItem, parse_relay_item
@@ -674,7 +674,7 @@ def test_a_post_with_a_lone_surrogate_is_forwarded_escaped_not_retried_forever(
 
 def test_refresh_counts_only_the_calls_that_reach_meta(worker: Worker, caller: Caller) -> None:
     # Given a tenant allowed two calls to Meta a minute
-    limited = build_services(worker.services.settings.model_copy(update={"meta_calls_per_minute": 2}))
+    limited = limited_services(worker.services.settings)
     busy = integration_in(worker, caller, "connecting")
     validated = integration_in(worker, caller, phone=1)
     worker.execute("DELETE FROM rate_limit_windows WHERE tenant_id = :tenant", tenant=caller.tenant_id)
@@ -691,7 +691,7 @@ def test_refresh_counts_only_the_calls_that_reach_meta(worker: Worker, caller: C
 
 def test_checks_never_use_up_the_calls_changes_need(worker: Worker, caller: Caller) -> None:
     # Given a tenant allowed two calls to Meta a minute, and a read-only user checking its number in a loop
-    limited = build_services(worker.services.settings.model_copy(update={"meta_calls_per_minute": 2}))
+    limited = limited_services(worker.services.settings)
     validated = integration_in(worker, caller, phone=1)
     worker.execute("DELETE FROM rate_limit_windows WHERE tenant_id = :tenant", tenant=caller.tenant_id)
     refresh_connection_status(caller, validated.id, limited)
