@@ -20,6 +20,7 @@ For context, without a goal: a read's cold start as deployed. The layer is the o
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import shutil
@@ -46,9 +47,45 @@ from local.layer import built_layer, built_layer_without_bytecode
 ROOT = Path(__file__).resolve().parent.parent
 LAYER = ROOT / "layers" / "core"
 BASELINE = Path(__file__).resolve().parent / "baseline_handler.py"
-FLOOR = Path(__file__).resolve().parent / "floor_handler.py"
-FLOOR_EVERY = 8  # functions between two runs of the floor (context only: fewer samples than the baseline)
-FLOOR_OF = "get_integration"  # the read the floor stands for (its event, its environment), and the deployed rows'
+FLOOR_EVERY = 6  # functions between two runs of a floor (context only: fewer samples than the baseline)
+FLOOR_OF = "get_integration"  # the read whose floor is measured (its event, its environment), and the deployed rows'
+
+
+@dataclass(frozen=True)
+class Floor:
+    """The least a kind of function pays under the fixed choices, none of the project's code: run with the event and
+    environment of the function it stands for."""
+
+    function: str
+    path: Path
+    row: str  # the floor's row
+    figures: str  # what the floor holds, as its figures say
+    note: str
+
+
+FLOORS = (
+    Floor(
+        FLOOR_OF,
+        Path(__file__).resolve().parent / "floor_read.py",
+        "the floor of an HTTP read",
+        "floor: Powertools, validating resolver, pydantic, pg8000",
+        "bench/floor_read.py: what any read pays under the fixed choices, none of the project's code",
+    ),
+    Floor(
+        "connect_integration",
+        Path(__file__).resolve().parent / "floor_connect.py",
+        "the floor of POST connect",
+        "floor: the floor of a read, one UPDATE, SQS and EventBridge clients and calls",
+        "bench/floor_connect.py: what connect's work pays under the fixed choices, none of the project's code",
+    ),
+    Floor(
+        "status_scheduler",
+        Path(__file__).resolve().parent / "floor_fan_out.py",
+        "the floor of the status scheduler",
+        "floor: the baseline, pg8000 and one SELECT, one SendMessageBatch",
+        "bench/floor_fan_out.py: what the scheduler's work pays under the fixed choices, none of the project's code",
+    ),
+)
 WITH_BYTECODE = "as deployed, the layer's bytecode"
 WITHOUT_BYTECODE = "as deployed, no bytecode"
 DATABASE_NAME = bench_database("wa_bench_cold_start")
@@ -130,7 +167,9 @@ class ColdStarts:
         union: dict[str, str] = {}
         for invocation in invocations:
             union.update(self.environment(invocation.function, invocation.environment))
-        paths = [str(BASELINE), str(FLOOR)] + [str(app(invocation.function)) for invocation in invocations]
+        union["PYTHONPATH"] = with_bench(union["PYTHONPATH"])
+        paths = [str(BASELINE), *(str(floor.path) for floor in FLOORS)]
+        paths += [str(app(invocation.function)) for invocation in invocations]
         finished = subprocess.run(
             [sys.executable, "-S", "-c", PRECOMPILE, *paths], env=union, capture_output=True, text=True, timeout=300
         )
@@ -143,10 +182,16 @@ class ColdStarts:
             raise RuntimeError(f"the baseline answered {answer!r}")
         return sample
 
-    def floor(self, read: FirstInvocation) -> Sample:
-        sample, answer = self._run(FLOOR, read.event(), self.environment(read.function, read.environment))
-        if not read.done(answer):
-            raise RuntimeError(f"the floor answered {answer!r}")
+    def floor(self, floor: Floor, invocation: FirstInvocation) -> Sample:
+        environment = self.environment(invocation.function, invocation.environment)
+        environment["PYTHONPATH"] = with_bench(environment["PYTHONPATH"])
+        event = invocation.event()
+        try:
+            sample, answer = self._run(floor.path, event, environment)
+        finally:
+            invocation.after()
+        if not invocation.done(answer):
+            raise RuntimeError(f"{floor.row} answered {answer!r}")
         return sample
 
     def deployed(self, read: FirstInvocation, row: str) -> Sample:
@@ -195,46 +240,58 @@ class ColdStarts:
         return Sample(float(measured["ms"]), float(measured["init_ms"])), measured["answer"]
 
 
+def with_bench(path: str) -> str:
+    """A floor's path, where it finds bench.floor_database (its one import from the bench, none from the project)."""
+    return os.pathsep.join([path, str(ROOT)])
+
+
 def app(function: str) -> Path:
     return ROOT / "functions" / function / "app.py"
 
 
 def measure(
     cold: ColdStarts, invocations: Sequence[FirstInvocation], rounds: int
-) -> tuple[list[Sample], list[Sample], dict[str, list[Sample]], dict[str, list[Sample]]]:
-    """Every function once a round, with the baseline and the floor (when its read is measured) taking turns; then
+) -> tuple[list[Sample], dict[str, list[Sample]], dict[str, list[Sample]], dict[str, list[Sample]]]:
+    """Every function once a round, with the baseline and the floors (of the functions measured) taking turns; then
     the read as deployed, with and without the layer's bytecode, in turn."""
     baseline: list[Sample] = []
-    floor: list[Sample] = []
+    by_function = {invocation.function: invocation for invocation in invocations}
+    floors = [floor for floor in FLOORS if floor.function in by_function]
+    floor_samples: dict[str, list[Sample]] = {floor.function: [] for floor in floors}
     deployed: dict[str, list[Sample]] = {WITH_BYTECODE: [], WITHOUT_BYTECODE: []}
-    read = next((invocation for invocation in invocations if invocation.function == FLOOR_OF), None)
+    read = by_function.get(FLOOR_OF)
     samples: dict[str, list[Sample]] = {invocation.function: [] for invocation in invocations}
+    floor_turns = itertools.cycle(floors)
     for round_number in range(rounds):
         shift = round_number * BASELINE_EVERY % len(invocations)
         order = [*invocations[shift:], *invocations[:shift]]  # rotating, so drift hits each function alike
         for index, invocation in enumerate(order):
             if index % BASELINE_EVERY == 0:
                 baseline.append(cold.baseline())
-            if read is not None and index % FLOOR_EVERY == FLOOR_EVERY // 2:
-                floor.append(cold.floor(read))
+            if floors and index % FLOOR_EVERY == FLOOR_EVERY // 2:
+                floor = next(floor_turns)
+                floor_samples[floor.function].append(cold.floor(floor, by_function[floor.function]))
             samples[invocation.function].append(cold.function(invocation))
         baseline.append(cold.baseline())
         if read is not None:
             rows = list(deployed) if round_number % 2 == 0 else list(reversed(deployed))
             for row in rows:
                 deployed[row].append(cold.deployed(read, row))
-    return baseline, floor, samples, deployed
+    for floor in floors:  # a floor whose turn never came (few functions measured) still gets its one run
+        if not floor_samples[floor.function]:
+            floor_samples[floor.function].append(cold.floor(floor, by_function[floor.function]))
+    return baseline, floor_samples, samples, deployed
 
 
 def goals(
     invocations: Sequence[FirstInvocation],
     baseline: list[Sample],
-    floor: list[Sample],
+    floors: dict[str, list[Sample]],
     samples: dict[str, list[Sample]],
     deployed: dict[str, list[Sample]],
 ) -> tuple[list[Goal], list[Goal]]:
-    """The goals; for context, the floor of a read, the read as deployed, and the deploy-time custom resource (it runs
-    once per deploy)."""
+    """The goals; for context, the floors and each function against its floor, the read as deployed, and the
+    deploy-time custom resource (it runs once per deploy)."""
     base = Figures.of("baseline: Powertools + boto3, one client", [sample.ms for sample in baseline])
     measured: list[Goal] = []
     informational: list[Goal] = []
@@ -249,26 +306,20 @@ def goals(
                 "layers/core/Makefile ships hash-based bytecode; SAM's python3.13 builder shipped none",
             )
         )
-    if floor:
-        floor_figures = Figures.of("floor: Powertools, validating resolver, pydantic, pg8000", [s.ms for s in floor])
+    by_function = {invocation.function: invocation for invocation in invocations}
+    for floor in FLOORS:
+        if not floors.get(floor.function):
+            continue
+        floor_figures = Figures.of(floor.figures, [sample.ms for sample in floors[floor.function]])
+        informational.append(Goal(f"cold start: {floor.row}", "cold_start", floor_figures, base, None, floor.note))
         informational.append(
             Goal(
-                "cold start: the floor of an HTTP read",
+                f"cold start: {floor.function}, against {floor.row}",
                 "cold_start",
-                floor_figures,
-                base,
-                None,
-                "bench/floor_handler.py: what any read pays under the fixed choices, none of the project's code",
-            )
-        )
-        informational.append(
-            Goal(
-                f"cold start: {FLOOR_OF}, against the floor of a read",
-                "cold_start",
-                Figures.of("GET one integration", [sample.ms for sample in samples[FLOOR_OF]]),
+                Figures.of(by_function[floor.function].does, [s.ms for s in samples[floor.function]]),
                 floor_figures,
                 None,
-                "what the project's own code adds to a read's cold start",
+                "what the project's own code adds to this cold start",
             )
         )
     for invocation in invocations:
@@ -285,12 +336,15 @@ def goals(
 
 
 def report_split(
-    baseline: list[Sample], floor: list[Sample], samples: dict[str, list[Sample]], deployed: dict[str, list[Sample]]
+    baseline: list[Sample],
+    floors: dict[str, list[Sample]],
+    samples: dict[str, list[Sample]],
+    deployed: dict[str, list[Sample]],
 ) -> None:
     """Where the time goes: the import, and the first invocation."""
     measured = {
         "baseline": baseline,
-        **({"floor of a read": floor} if floor else {}),
+        **{floor.row.removeprefix("the "): floors[floor.function] for floor in FLOORS if floors.get(floor.function)},
         **samples,
         **{f"{FLOOR_OF}, {row}": runs for row, runs in deployed.items() if runs},
     }
@@ -321,17 +375,17 @@ def main() -> None:
         invocations = [i for i in first_invocations(state) if not args.only or i.function in args.only.split(",")]
         cold = ColdStarts(backends, pycache, packages, layers)
         cold.precompile(invocations)
-        baseline, floor, samples, deployed = measure(cold, invocations, args.rounds)
+        baseline, floors, samples, deployed = measure(cold, invocations, args.rounds)
     finally:
         if state is not None:
             state.close()
         shutil.rmtree(pycache, ignore_errors=True)
         backends.stop()
-    measured, informational = goals(invocations, baseline, floor, samples, deployed)
+    measured, informational = goals(invocations, baseline, floors, samples, deployed)
     python = sys.version.split()[0]
     print(f"Cold start (init + first invocation, fresh interpreter), {args.rounds} round(s), python {python}")
     results.record([*measured, *informational])
-    report_split(baseline, floor, samples, deployed)
+    report_split(baseline, floors, samples, deployed)
 
 
 if __name__ == "__main__":

@@ -48,8 +48,14 @@ def loaded(function: str, environment: dict[str, str]) -> Iterator[ModuleType]:
 
 def invoker(function: ModuleType, check: Callable[[dict[str, Any]], bool]) -> Callable[[Event], dict[str, Any]]:
     """Call lambda_handler and insist on the answer, so a broken path cannot pass for a fast one."""
-    handler: Callable[[Event, LambdaContext], dict[str, Any]] = function.lambda_handler
-    context = LambdaContext(function.__name__, "bench")
+    return handler_invoker(function.lambda_handler, function.__name__, check)
+
+
+def handler_invoker(
+    handler: Callable[[Event, LambdaContext], dict[str, Any]], name: str, check: Callable[[dict[str, Any]], bool]
+) -> Callable[[Event], dict[str, Any]]:
+    """The same for a handler that is not a function's module (a bench's floor)."""
+    context = LambdaContext(name, "bench")
 
     def invoke(event: Event) -> dict[str, Any]:
         answer = handler(event, context)

@@ -31,8 +31,9 @@ import httpx
 from bench import results
 from bench.backends import Backends, start_backends
 from bench.events import api, meta_post, signature, signed_meta_webhook, sqs_event
-from bench.handlers import invoker, loaded, quiet, status
+from bench.handlers import handler_invoker, invoker, loaded, quiet, status
 from bench.integrations import APP_SECRET, CONNECTED_PHONE, PARAMETERS, TENANT, State
+from bench.relay_floor import floor_handler
 from bench.results import Figures, Goal
 from bench.seed import bench_database
 from whatsapp_integrations.adapters import outbox
@@ -47,21 +48,27 @@ PURGE_EVERY = 100  # moto's SQS gets slower as a queue grows; emptied between ro
 
 @dataclass
 class Pair:
-    """A subject and its baseline, each prepared untimed and then timed, taking turns round by round."""
+    """A subject and its baseline (and, where one is measured, the floor between them), each prepared untimed and
+    then timed, taking turns round by round."""
 
     subject: Callable[[], Any]
     baseline: Callable[[], Any]
     prepare: Callable[[], None] = lambda: None
-    samples: dict[str, list[float]] = field(default_factory=lambda: {"subject": [], "baseline": []})
+    floor: Callable[[], Any] | None = None
+    samples: dict[str, list[float]] = field(default_factory=lambda: {"subject": [], "baseline": [], "floor": []})
 
     def run(self, rounds: int, between: Callable[[int], None] = lambda _: None) -> Pair:
+        sides = {"subject": self.subject, "baseline": self.baseline}
+        if self.floor is not None:
+            sides["floor"] = self.floor
+        names = list(sides)
         for round_number in range(WARMUP + rounds):
             between(round_number)
-            order = ("subject", "baseline") if round_number % 2 else ("baseline", "subject")
-            for side in order:
+            shift = round_number % len(names)
+            for side in names[shift:] + names[:shift]:  # each side goes first in turn
                 self.prepare()
                 started = time.perf_counter()
-                (self.subject if side == "subject" else self.baseline)()
+                sides[side]()
                 if round_number >= WARMUP:
                     self.samples[side].append((time.perf_counter() - started) * 1000)
         return self
@@ -111,17 +118,27 @@ def forwarder(backends: Backends, state: State, rounds: int) -> Pair:
         prepared["post"] = next(posts)
         prepared["event"] = sqs_event({**item, "post": prepared["post"]})
 
-    def bare() -> None:
-        if http.post(url, json=prepared["post"]).status_code != 200:
+    def post(body: dict[str, Any]) -> None:
+        if http.post(url, json=body).status_code != 200:
             raise RuntimeError("Evolution's /webhook/meta refused the post")
 
     environment = backends.function_environment("meta_relay", EVENT_BUS_NAME="")
     try:
         with loaded("meta_relay", environment) as function, quiet():
-            relayed = invoker(function, lambda answer: answer == {"batchItemFailures": []})
-            return Pair(lambda: relayed(prepared["event"]), bare, prepare=prepare).run(rounds)
+            relayed = invoker(function, no_failures)
+            floor = handler_invoker(floor_handler(post), "bench_relay_floor", no_failures)
+            return Pair(
+                lambda: relayed(prepared["event"]),
+                lambda: post(prepared["post"]),
+                prepare=prepare,
+                floor=lambda: floor(prepared["event"]),
+            ).run(rounds)
     finally:
         http.close()
+
+
+def no_failures(answer: dict[str, Any]) -> bool:
+    return answer == {"batchItemFailures": []}
 
 
 @contextmanager
@@ -215,6 +232,22 @@ def main() -> None:
                 "one queued post, forwarded",
                 "bare httpx POST to the Evolution simulator",
                 1.2,
+            ),
+            Goal(
+                "relay forwarder: the floor of a forward (Powertools' SQS worker around the bare POST)",
+                "relay",
+                Figures.of("Powertools' worker shape, the bare POST", forwards.samples["floor"]),
+                Figures.of("bare httpx POST to the Evolution simulator", forwards.samples["baseline"]),
+                None,
+                "bench/relay_floor.py: what any worker of the project's shape pays for a forward, none of its code",
+            ),
+            Goal(
+                "relay forwarder (handler only), against its floor",
+                "relay",
+                Figures.of("one queued post, forwarded", forwards.samples["subject"]),
+                Figures.of("Powertools' worker shape, the bare POST", forwards.samples["floor"]),
+                None,
+                "what the project's own code adds to a forward",
             ),
             goal(
                 "outbox: POST connect (handler only)",

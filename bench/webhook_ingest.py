@@ -34,11 +34,12 @@ import pg8000.native
 
 from bench import results
 from bench.backends import start_backends
-from bench.handlers import invoker, loaded, quiet, status
+from bench.handlers import handler_invoker, invoker, loaded, quiet, status
 from bench.results import Figures, Goal
 from bench.seed import bench_database, connect
 from bench.statements import captured
 from bench.stats import Summary, time_interleaved
+from bench.webhook_floor import floor_handler
 from local.gateway import http_api_event
 from local.round_trips import RoundTrips
 from whatsapp_integrations.adapters import webhook_store
@@ -60,6 +61,8 @@ STATUSES = ("SENT", "DELIVERED", "READ")  # each wamid gets these in order: one 
 UPSERT_SQL = "INSERT INTO bench_upsert (k, v) VALUES (:k, :v) ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v"
 UPSERT = "bare prepared upsert + commit"
 STATEMENT = "the status statement alone, bare prepared"
+FLOOR = "the floor of a new status: Powertools' handler around the bare statement"
+WEBHOOK_PATH = "/webhooks/evolution"
 FRESH = "messages.update, new status"
 DUPLICATE = "messages.update, duplicate"
 SENT = "send.message, new message"
@@ -98,9 +101,9 @@ class Events:
     def _event(self, name: str, data: Any) -> Event:
         body = json.dumps({"event": name, "instance": self.instance, "data": data}).encode()
         return http_api_event(
-            "POST /webhooks/evolution",
+            f"POST {WEBHOOK_PATH}",
             "POST",
-            "/webhooks/evolution",
+            WEBHOOK_PATH,
             body=body,
             headers={"content-type": "application/json", "x-webhook-secret": SECRET},
         )
@@ -133,10 +136,11 @@ def upserter(connection: pg8000.native.Connection) -> Callable[[str], None]:
 
 
 def status_statements(
-    connection: pg8000.native.Connection, integration_id: UUID, count: int
+    connection: pg8000.native.Connection, integration_id: UUID, count: int, prefix: str
 ) -> tuple[Callable[[dict[str, Any]], None], list[dict[str, Any]]]:
     """The statement webhook_store runs for one new status, prepared on `connection`, and the parameters of `count`
-    new statuses (each wamid SENT, DELIVERED, READ in turn, as the handler gets them), made beforehand."""
+    new statuses of wamids named `prefix`.N (each SENT, DELIVERED, READ in turn, as the handler gets them), made
+    beforehand."""
 
     def recording(wamid: str, status: str) -> Callable[[Session], object]:
         report = StatusReport(wamid, MessageStatus(status))
@@ -145,9 +149,7 @@ def status_statements(
         )
 
     pairs = ((number, status) for number in itertools.count() for status in STATUSES)
-    captures = [
-        captured(recording(f"wamid.alone.{number}", status)) for number, status in itertools.islice(pairs, count)
-    ]
+    captures = [captured(recording(f"{prefix}.{number}", status)) for number, status in itertools.islice(pairs, count)]
     statement = connection.prepare(captures[0][0])
     return (lambda params: statement.run(**params) and None), [params for _, params in captures]
 
@@ -159,16 +161,19 @@ def result(expected: str) -> Callable[[dict[str, Any]], bool]:
 def per_event(
     function: Any, upsert: Callable[[str], None], events: Events, runs: int, bare: pg8000.native.Connection
 ) -> dict[str, Summary]:
-    """Each round: a new upsert key, the status statement alone, a new status, that same status again, a new sent
-    message, a new array."""
+    """Each round: a new upsert key, the status statement alone, the floor, a new status, that same status again, a
+    new sent message, a new array."""
     rounds = WARMUP + runs
-    run_statement, statement_params = status_statements(bare, events.integration_id, rounds)
+    run_statement, statement_params = status_statements(bare, events.integration_id, rounds, "wamid.alone")
+    run_floor_statement, floor_params = status_statements(bare, events.integration_id, rounds, "wamid.floor")
+    floor = floor_handler(WEBHOOK_PATH, lambda: run_floor_statement(floor_params[turn[FLOOR]]))
     fresh = [events.fresh_status() for _ in range(rounds)]
+    floor_events = [events.fresh_status() for _ in range(rounds)]  # the floor reads no more than their body
     sent = [events.sent_message() for _ in range(rounds)]
     arrays = [events.status_array() for _ in range(rounds)]
     keys = [f"per-event-{number}" for number in range(rounds)]
     recorded, duplicate = invoker(function, result("recorded")), invoker(function, result("duplicate"))
-    turn: dict[str, int] = dict.fromkeys((UPSERT, STATEMENT, FRESH, DUPLICATE, SENT, ARRAY), 0)
+    turn: dict[str, int] = dict.fromkeys((UPSERT, STATEMENT, FLOOR, FRESH, DUPLICATE, SENT, ARRAY), 0)
 
     def step(label: str, work: Callable[[T], object], items: Sequence[T]) -> Callable[[], None]:
         def call() -> None:
@@ -181,6 +186,7 @@ def per_event(
         {
             UPSERT: step(UPSERT, upsert, keys),
             STATEMENT: step(STATEMENT, run_statement, statement_params),
+            FLOOR: step(FLOOR, handler_invoker(floor, "bench_webhook_floor", result("recorded")), floor_events),
             FRESH: step(FRESH, recorded, fresh),
             DUPLICATE: step(DUPLICATE, duplicate, fresh),  # the event FRESH has just recorded
             SENT: step(SENT, recorded, sent),
@@ -275,6 +281,25 @@ def main() -> None:
     goals += [
         Goal(f"Evolution webhook: {label} (handler only)", "webhook_ingest", figures(label, latency[label]), base, None)
         for label in (DUPLICATE, SENT, ARRAY)
+    ]
+    floor = figures(FLOOR, latency[FLOOR])
+    goals += [
+        Goal(
+            f"Evolution webhook: {FLOOR}",
+            "webhook_ingest",
+            floor,
+            base,
+            None,
+            "bench/webhook_floor.py: what any handler of the project's shape pays for a new status, none of its code",
+        ),
+        Goal(
+            f"Evolution webhook: {FRESH} (handler only), against its floor",
+            "webhook_ingest",
+            figures(FRESH, latency[FRESH]),
+            floor,
+            None,
+            "what the project's own code adds to a new status",
+        ),
     ]
     goals.append(
         Goal(

@@ -6,15 +6,14 @@ answer, and one SELECT over a new pg8000 connection. Nothing of the project is i
 beyond this is the project's own.
 """
 
-import os
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
-import pg8000.native
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
+
+from bench.floor_database import connect
 
 logger = Logger()
 tracer = Tracer()
@@ -26,17 +25,6 @@ class Integration(BaseModel):
     id: str
     name: str
     status: str
-
-
-def connect() -> pg8000.native.Connection:
-    url = urlsplit(os.environ["DATABASE_URL"])
-    return pg8000.native.Connection(
-        user=unquote(url.username or ""),
-        host=url.hostname or "",
-        port=url.port or 5432,
-        database=url.path.lstrip("/"),
-        password=unquote(url.password) if url.password else None,
-    )
 
 
 @app.get("/integrations/whatsapp/<integration_id>")
