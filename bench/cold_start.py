@@ -72,6 +72,13 @@ FLOORS = (
         "bench/floor_read.py: what any read pays under the fixed choices, none of the project's code",
     ),
     Floor(
+        "validate_credentials",
+        Path(__file__).resolve().parent / "floor_validate.py",
+        "the floor of POST validate",
+        "floor: the floor of a read, an httpx client and three Graph calls",
+        "bench/floor_validate.py: what validate's work pays under the fixed choices, none of the project's code",
+    ),
+    Floor(
         "connect_integration",
         Path(__file__).resolve().parent / "floor_connect.py",
         "the floor of POST connect",
@@ -241,7 +248,8 @@ class ColdStarts:
 
 
 def with_bench(path: str) -> str:
-    """A floor's path, where it finds bench.floor_database (its one import from the bench, none from the project)."""
+    """A floor's path, where it finds the bench's modules it builds on (the baseline, the floor of a read, seed's
+    connection), and nothing of the project."""
     return os.pathsep.join([path, str(ROOT)])
 
 

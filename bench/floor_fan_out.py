@@ -10,23 +10,17 @@ import json
 import os
 from typing import Any
 
-import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bench.floor_database import connect
-
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics(namespace="Bench")
-sqs = boto3.client("sqs")
+from bench.baseline_handler import logger, metrics, sqs, tracer
+from bench.seed import connect
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    due = connect().run(
+    due = connect(os.environ["DATABASE_URL"]).run(
         "SELECT id::text, tenant_id FROM integrations WHERE status = 'connected' AND deleted_at IS NULL "
         "ORDER BY id LIMIT 10"
     )

@@ -6,6 +6,7 @@ answer, and one SELECT over a new pg8000 connection. Nothing of the project is i
 beyond this is the project's own.
 """
 
+import os
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -13,7 +14,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-from bench.floor_database import connect
+from bench.seed import connect
 
 logger = Logger()
 tracer = Tracer()
@@ -30,7 +31,7 @@ class Integration(BaseModel):
 @app.get("/integrations/whatsapp/<integration_id>")
 def get_one(integration_id: str) -> Integration:
     tenant_id = app.current_event.request_context.authorizer.jwt_claim["tenant_id"]
-    rows = connect().run(
+    rows = connect(os.environ["DATABASE_URL"]).run(
         "SELECT id::text, name, status FROM integrations WHERE tenant_id = :tenant_id AND id = CAST(:id AS uuid)",
         tenant_id=tenant_id,
         id=integration_id,
