@@ -47,7 +47,7 @@ from local.layer import built_layer, built_layer_without_bytecode
 ROOT = Path(__file__).resolve().parent.parent
 LAYER = ROOT / "layers" / "core"
 BASELINE = Path(__file__).resolve().parent / "baseline_handler.py"
-FLOOR_EVERY = 6  # functions between two runs of a floor (context only: fewer samples than the baseline)
+FLOOR_EVERY = 4  # functions between two runs of a floor (context only: fewer samples than the baseline)
 FLOOR_OF = "get_integration"  # the read whose floor is measured (its event, its environment), and the deployed rows'
 
 
@@ -86,10 +86,17 @@ FLOORS = (
         "bench/floor_connect.py: what connect's work pays under the fixed choices, none of the project's code",
     ),
     Floor(
+        "evolution_webhook",
+        Path(__file__).resolve().parent / "floor_status_webhook.py",
+        "the floor of the Evolution webhook",
+        "floor: the floor of a read, one SELECT, an EventBridge client and one PutEvents",
+        "bench/floor_status_webhook.py: an HTTP function with the database and one AWS client, none of our code",
+    ),
+    Floor(
         "status_scheduler",
         Path(__file__).resolve().parent / "floor_fan_out.py",
         "the floor of the status scheduler",
-        "floor: the baseline, pg8000 and one SELECT, one SendMessageBatch",
+        "floor: Powertools, pg8000 and one SELECT, an SQS client and one SendMessageBatch",
         "bench/floor_fan_out.py: what the scheduler's work pays under the fixed choices, none of the project's code",
     ),
 )

@@ -2,14 +2,15 @@
 
 The floor of a read (bench/floor_read.py: Powertools with its validating resolver, pydantic, pg8000), with the route
 of connect, plus the least connect must do beyond a read: one UPDATE that moves the integration, an SQS client
-sending the provisioning message and an EventBridge client publishing the change. Nothing of the project is imported,
-so what connect_integration pays beyond this is the project's own.
+sending the provisioning message and an EventBridge client publishing the change, both from one botocore session (as
+the project builds its clients: adapters/aws_session.py). Nothing of the project is imported, so what
+connect_integration pays beyond this is the project's own.
 """
 
 import json
 import os
 
-import boto3
+import botocore.session
 from aws_lambda_powertools.event_handler import Response
 from pydantic import BaseModel
 
@@ -35,8 +36,10 @@ def connect_one(integration_id: str) -> Response[Accepted]:
     )
     identifier, status = rows[0]
     message = json.dumps({"tenant_id": tenant_id, "integration_id": identifier, "operation": "connect"})
-    boto3.client("sqs").send_message(QueueUrl=os.environ["PROVISIONING_QUEUE_URL"], MessageBody=message)
-    boto3.client("events").put_events(
+    session, region = botocore.session.get_session(), os.environ.get("AWS_REGION")
+    sqs, events = session.create_client("sqs", region_name=region), session.create_client("events", region_name=region)
+    sqs.send_message(QueueUrl=os.environ["PROVISIONING_QUEUE_URL"], MessageBody=message)
+    published = events.put_events(
         Entries=[
             {
                 "Source": "bench",
@@ -46,4 +49,6 @@ def connect_one(integration_id: str) -> Response[Accepted]:
             }
         ]
     )
+    if published.get("FailedEntryCount"):
+        raise RuntimeError(f"EventBridge refused {published['Entries']}")
     return Response(status_code=202, content_type="application/json", body=Accepted(id=identifier, status=status))

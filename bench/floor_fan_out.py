@@ -1,19 +1,25 @@
 """The cold-start floor of the status scheduler under the project's fixed choices: context for its goal, not a goal.
 
-The baseline (bench/baseline_handler.py: Powertools' Logger, Metrics and Tracer, boto3 and one SQS client), plus the
-least the scheduler's first invocation must do: read the integrations due a check with one SELECT over a new pg8000
-connection, and queue them with SendMessageBatch. Nothing of the project is imported, so what status_scheduler pays
-beyond this is the project's own (pydantic, the typed settings, the repository and the queue adapter).
+Powertools' Logger, Metrics and Tracer as in the baseline (bench/baseline_handler.py), plus the least the scheduler's
+first invocation must do: read the integrations due a check with one SELECT over a new pg8000 connection, and queue
+them with one SendMessageBatch, from an SQS client built with botocore alone (as the project builds its clients:
+adapters/aws_session.py). Nothing of the project is imported, so what status_scheduler pays beyond this is the
+project's own (pydantic, the typed settings, the repository and the queue adapter).
 """
 
 import json
 import os
 from typing import Any
 
+import botocore.session
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bench.baseline_handler import logger, metrics, sqs, tracer
 from bench.seed import connect
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics(namespace="Bench")
 
 
 @logger.inject_lambda_context
@@ -28,5 +34,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         {"Id": str(index), "MessageBody": json.dumps({"tenant_id": tenant_id, "integration_id": integration_id})}
         for index, (integration_id, tenant_id) in enumerate(due)
     ]
-    sqs.send_message_batch(QueueUrl=os.environ["STATUS_SYNC_QUEUE_URL"], Entries=entries)
+    sqs = botocore.session.get_session().create_client("sqs", region_name=os.environ.get("AWS_REGION"))
+    answer = sqs.send_message_batch(QueueUrl=os.environ["STATUS_SYNC_QUEUE_URL"], Entries=entries)
+    if answer.get("Failed"):
+        raise RuntimeError(f"SQS refused {answer['Failed']}")
     return {"queued": len(entries)}

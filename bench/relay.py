@@ -65,7 +65,10 @@ class Pair:
         for round_number in range(WARMUP + rounds):
             between(round_number)
             shift = round_number % len(names)
-            for side in names[shift:] + names[:shift]:  # each side goes first in turn
+            order = names[shift:] + names[:shift]  # each side goes first in turn
+            if round_number // len(names) % 2:
+                order.reverse()  # and follows each other side as often as it precedes it
+            for side in order:
                 self.prepare()
                 started = time.perf_counter()
                 sides[side]()
