@@ -12,9 +12,11 @@ virtualenv. Timed inside the fresh interpreter, from before the import to the ha
 is the same for both and left out. Bytecode is compiled once, before timing, into a temporary PYTHONPYCACHEPREFIX.
 Each round runs every function once, in a rotating order, with the baseline before every few functions.
 
-For context, without a goal: a read's cold start as deployed. The layer is the one layers/core/Makefile builds (what
-`sam build` runs), dated 1980 as in SAM's zip, with no bytecode written and no cache prefix, as on Lambda's read-only
-/opt; once with the bytecode the recipe ships, once without any (what SAM's python3.13 builder shipped before).
+For context, without a goal: the floors (FLOORS: the least a kind of function pays under the fixed choices, none of
+the project's code), each against the baseline and its function against it; and a read's cold start as deployed.
+The layer is the one layers/core/Makefile builds (what `sam build` runs), dated 1980 as in SAM's zip, with no
+bytecode written and no cache prefix, as on Lambda's read-only /opt; once with the bytecode the recipe ships, once
+without any (what SAM's python3.13 builder shipped before).
 """
 
 from __future__ import annotations

@@ -43,6 +43,8 @@ from whatsapp_integrations.services import default_services
 
 DATABASE_NAME = bench_database("wa_bench_relay")
 WARMUP = 20
+FORWARDED = "one queued post, forwarded"
+BARE_POST = "bare httpx POST to the Evolution simulator"
 PURGE_EVERY = 100  # moto's SQS gets slower as a queue grows; emptied between rounds, untimed
 
 
@@ -219,6 +221,7 @@ def main() -> None:
             state.close()
         backends.stop()
     print(f"Relay and outbox, handler only, {args.rounds} interleaved rounds each after {WARMUP} warm-up")
+    forward_floor = Figures.of("Powertools' worker shape, the bare POST", forwards.samples["floor"])
     results.record(
         [
             goal(
@@ -229,26 +232,20 @@ def main() -> None:
                 1.5,
                 "moto SQS on loopback",
             ),
-            goal(
-                "relay forwarder (handler only)",
-                forwards,
-                "one queued post, forwarded",
-                "bare httpx POST to the Evolution simulator",
-                1.2,
-            ),
+            goal("relay forwarder (handler only)", forwards, FORWARDED, BARE_POST, 1.2),
             Goal(
                 "relay forwarder: the floor of a forward (Powertools' SQS worker around the bare POST)",
                 "relay",
-                Figures.of("Powertools' worker shape, the bare POST", forwards.samples["floor"]),
-                Figures.of("bare httpx POST to the Evolution simulator", forwards.samples["baseline"]),
+                forward_floor,
+                Figures.of(BARE_POST, forwards.samples["baseline"]),
                 None,
                 "bench/relay_floor.py: what any worker of the project's shape pays for a forward, none of its code",
             ),
             Goal(
                 "relay forwarder (handler only), against its floor",
                 "relay",
-                Figures.of("one queued post, forwarded", forwards.samples["subject"]),
-                Figures.of("Powertools' worker shape, the bare POST", forwards.samples["floor"]),
+                Figures.of(FORWARDED, forwards.samples["subject"]),
+                forward_floor,
                 None,
                 "what the project's own code adds to a forward",
             ),

@@ -9,6 +9,7 @@ API Gateway HTTP API events, built beforehand (no gateway, no HTTP). The integra
    UPDATE` with a new key, prepared once on a bare pg8000 connection of the same login, committing on its own.
    For context, without a goal: the statement the function runs for a new status, captured from the webhook store and
    run the same way (what the database alone asks of a new status, with no handler around it).
+   And the floor (bench/webhook_floor.py): Powertools' handler shape around that statement, none of the project's code.
 2. Sustained: batches of new statuses and batches of bare upserts taking turns, until each has been busy for the
    given time; mean ms per event over the whole stretch.
 3. Round trips per new status, counted on the function's own connection.
