@@ -6,10 +6,11 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from whatsapp_integrations.http.api import build_api, caller
+from whatsapp_integrations.http.api import INTEGRATIONS_PATH, build_api, caller
 from whatsapp_integrations.http.api_description import responses, success
-from whatsapp_integrations.http.routes import INTEGRATIONS_PATH, integration_response
-from whatsapp_integrations.http.schemas import CreateIntegrationRequest, IntegrationResponse
+from whatsapp_integrations.http.credential_schemas import CreateIntegrationRequest
+from whatsapp_integrations.http.routes import integration_response
+from whatsapp_integrations.http.schemas import IntegrationResponse
 from whatsapp_integrations.observability import logger, metrics, tracer
 from whatsapp_integrations.services import default_services
 from whatsapp_integrations.settings import get_settings

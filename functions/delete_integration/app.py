@@ -5,9 +5,9 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from whatsapp_integrations.http.api import build_api, caller, if_match_version
+from whatsapp_integrations.http.api import INTEGRATIONS_PATH, build_api, caller, if_match_version
 from whatsapp_integrations.http.api_description import responses, success
-from whatsapp_integrations.http.routes import INTEGRATIONS_PATH, OptionalIfMatch, status_response
+from whatsapp_integrations.http.routes import OptionalIfMatch, status_response
 from whatsapp_integrations.http.schemas import ConnectionStatusResponse
 from whatsapp_integrations.observability import logger, metrics, tracer
 from whatsapp_integrations.services import default_services

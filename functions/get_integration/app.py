@@ -5,10 +5,9 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from whatsapp_integrations.http.api import build_api, caller
+from whatsapp_integrations.http.api import INTEGRATIONS_PATH, build_api, caller
 from whatsapp_integrations.http.api_description import responses, success
 from whatsapp_integrations.http.routes import (
-    INTEGRATIONS_PATH,
     IfNoneMatch,
     conditional,
     integration_response,

@@ -5,9 +5,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Path as PathParam
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from whatsapp_integrations.http.api import build_api, caller, message_id
+from whatsapp_integrations.http.api import INTEGRATIONS_PATH, build_api, caller, message_id
 from whatsapp_integrations.http.api_description import responses, success
-from whatsapp_integrations.http.routes import INTEGRATIONS_PATH
 from whatsapp_integrations.http.schemas import MessageStatusResponse
 from whatsapp_integrations.observability import logger, metrics, tracer
 from whatsapp_integrations.services import default_services

@@ -5,10 +5,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from whatsapp_integrations.http.api import build_api, caller
+from whatsapp_integrations.http.api import INTEGRATIONS_PATH, build_api, caller
 from whatsapp_integrations.http.api_description import responses, success
 from whatsapp_integrations.http.cursors import decode_audit_cursor, encode_audit_cursor
-from whatsapp_integrations.http.routes import INTEGRATIONS_PATH, CursorQuery, PageSize
+from whatsapp_integrations.http.routes import CursorQuery, PageSize
 from whatsapp_integrations.http.schemas import AuditEventResponse, AuditListResponse
 from whatsapp_integrations.observability import logger, metrics, tracer
 from whatsapp_integrations.services import default_services

@@ -203,6 +203,9 @@ def request_origin(app: APIGatewayHttpResolver, actor: str = "anonymous") -> Ori
     return Origin(actor, context.request_id, context.http.source_ip or None, context.http.user_agent or None)
 
 
+# Where the tenants' integrations live in the API (every route of the integrations functions starts with it)
+INTEGRATIONS_PATH = "/integrations/whatsapp"
+
 # An entity tag as this API sends it: the version in quotes, strong or weak ("3", W/"3").
 IF_MATCH_PATTERN = r'^(W/)?"([0-9]{1,9})"$'
 

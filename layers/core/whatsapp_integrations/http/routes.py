@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
@@ -11,12 +11,13 @@ from pydantic import BaseModel
 from pydantic.json_schema import SkipJsonSchema
 
 from whatsapp_integrations.domain.evolution_instance import WEBHOOK_SECRET_HEADER
-from whatsapp_integrations.domain.integration import Integration, StatusChange, WebhookActivity
 from whatsapp_integrations.domain.meta_webhook import SIGNATURE_HEADER
-from whatsapp_integrations.http.api import IF_MATCH_PATTERN, etag
-from whatsapp_integrations.http.schemas import ConnectionStatusResponse, IntegrationResponse
+from whatsapp_integrations.http.api import IF_MATCH_PATTERN, INTEGRATIONS_PATH, etag
 
-INTEGRATIONS_PATH = "/integrations/whatsapp"
+if TYPE_CHECKING:
+    from whatsapp_integrations.domain.integration import Integration, StatusChange, WebhookActivity
+    from whatsapp_integrations.http.schemas import ConnectionStatusResponse
+
 # The conditional request headers, as the routes declare them (API Gateway hands header names over lowercased).
 IfMatch = Annotated[
     str,
@@ -78,6 +79,8 @@ def integration_response(integration: Integration, status_code: int = 200) -> Re
     headers: dict[str, Any] = {"ETag": etag(integration.version)}
     if status_code == 201:
         headers["Location"] = f"{INTEGRATIONS_PATH}/{integration.id}"
+    from whatsapp_integrations.http.schemas import IntegrationResponse  # here: validate takes INTEGRATIONS_PATH only
+
     return json_response(IntegrationResponse.of(integration), status_code, headers)
 
 
@@ -94,6 +97,8 @@ def status_response(
     `body_etag`: a weak ETag of the body instead of the version, because a status changes without a version
     bump (last_checked_at, Evolution's state); GET status sends it so pollers can ask If-None-Match.
     """
+    from whatsapp_integrations.http.schemas import ConnectionStatusResponse
+
     body = ConnectionStatusResponse.of(integration, history, activity)
     return Response(
         status_code=202 if accepted else 200,
