@@ -11,8 +11,8 @@ from botocore.exceptions import ClientError
 from local import graph_simulator as sim
 from whatsapp_integrations.adapters import audit_log
 from whatsapp_integrations.adapters.secret_cipher import SecretContext
-from whatsapp_integrations.domain.audit import AuditEntry, Origin
-from whatsapp_integrations.domain.caller import Caller
+from whatsapp_integrations.domain.audit import AuditEntry
+from whatsapp_integrations.domain.caller import Caller, Origin
 from whatsapp_integrations.domain.credentials import MetaCredentials
 from whatsapp_integrations.services import Services
 from whatsapp_integrations.usecases.create_integration import create_integration

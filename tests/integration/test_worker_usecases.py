@@ -21,8 +21,7 @@ from tests.integration.conftest import EVOLUTION_KEY, HandshakeEndpoint, limited
 from whatsapp_integrations.adapters import outbox, webhook_store
 from whatsapp_integrations.adapters.evolution_client import EvolutionClient
 from whatsapp_integrations.adapters.relay_queue import RelayItem, parse_relay_item
-from whatsapp_integrations.domain.audit import Origin
-from whatsapp_integrations.domain.caller import Caller
+from whatsapp_integrations.domain.caller import Caller, Origin
 from whatsapp_integrations.domain.credentials import MetaCredentials
 from whatsapp_integrations.domain.errors import RateLimited
 from whatsapp_integrations.domain.evolution_instance import WebhookConfig, instance_name_for

@@ -6,7 +6,8 @@ import json
 from uuid import UUID
 
 from whatsapp_integrations.adapters.database import Session
-from whatsapp_integrations.domain.audit import AuditEntry, AuditEvent, Origin
+from whatsapp_integrations.domain.audit import AuditEntry, AuditEvent
+from whatsapp_integrations.domain.caller import Origin
 
 
 def record(session: Session, *, tenant_id: str, integration_id: UUID, origin: Origin, entry: AuditEntry) -> None:

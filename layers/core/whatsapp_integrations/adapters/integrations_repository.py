@@ -11,17 +11,11 @@ from pg8000.exceptions import DatabaseError
 
 from whatsapp_integrations.adapters.database import Row, Session, sqlstate
 from whatsapp_integrations.domain.errors import PhoneNumberAlreadyConnected
-from whatsapp_integrations.domain.integration import (
-    CheckTarget,
-    Integration,
-    PageKey,
-    PhoneProfile,
-    StatusChange,
-    StoredSecrets,
-)
+from whatsapp_integrations.domain.integration import CheckTarget, Integration, PageKey, StatusChange, StoredSecrets
 from whatsapp_integrations.domain.lifecycle import IntegrationStatus
 from whatsapp_integrations.domain.provisioning import IntegrationError
 from whatsapp_integrations.domain.state_change import InstanceUpdate
+from whatsapp_integrations.domain.validated_credentials import PhoneProfile
 
 _UNIQUE_VIOLATION = "23505"
 _COLUMNS = """id, tenant_id, name, phone_number_id, waba_id, app_id, token_fingerprint,

@@ -1,4 +1,4 @@
-"""The audit trail's vocabulary: who or what caused a change, and one recorded entry."""
+"""The audit trail's vocabulary: one recorded entry (who or what caused it is an Origin, domain/caller.py)."""
 
 from __future__ import annotations
 
@@ -6,17 +6,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
-
-
-@dataclass(frozen=True)
-class Origin:
-    """Who or what caused a change: a user's request (actor = the JWT subject) or a system worker
-    (actor = "system:<worker>"), with the request or message that carried it."""
-
-    actor: str
-    request_id: str | None = None
-    source_ip: str | None = None
-    user_agent: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,19 @@
+"""Who is calling, and who or what caused a change (the audit trail records it)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from whatsapp_integrations.domain.audit import Origin
+
+@dataclass(frozen=True)
+class Origin:
+    """Who or what caused a change: a user's request (actor = the JWT subject) or a system worker
+    (actor = "system:<worker>"), with the request or message that carried it."""
+
+    actor: str
+    request_id: str | None = None
+    source_ip: str | None = None
+    user_agent: str | None = None
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from whatsapp_integrations.domain.audit import AuditEntry, Origin
+from whatsapp_integrations.domain.audit import AuditEntry
+from whatsapp_integrations.domain.caller import Origin
 from whatsapp_integrations.domain.lifecycle import IntegrationStatus
 from whatsapp_integrations.domain.provisioning import IntegrationError, Operation
 

@@ -21,8 +21,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from whatsapp_integrations.domain import errors
-from whatsapp_integrations.domain.audit import Origin
-from whatsapp_integrations.domain.caller import Caller
+from whatsapp_integrations.domain.caller import Caller, Origin
 from whatsapp_integrations.domain.text import storable_text
 from whatsapp_integrations.http.cursors import BadCursor
 from whatsapp_integrations.http.problems import (

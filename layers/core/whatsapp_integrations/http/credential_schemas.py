@@ -10,8 +10,13 @@ from pydantic import AfterValidator, ConfigDict, Field, SecretStr, StringConstra
 from pydantic.json_schema import SkipJsonSchema
 
 from whatsapp_integrations.domain.credentials import MetaCredentials
-from whatsapp_integrations.domain.integration import IntegrationWarning, PhoneProfile, TokenFacts, ValidatedCredentials
 from whatsapp_integrations.domain.model import Model
+from whatsapp_integrations.domain.validated_credentials import (
+    IntegrationWarning,
+    PhoneProfile,
+    TokenFacts,
+    ValidatedCredentials,
+)
 
 
 def _no_nul(value: str) -> str:

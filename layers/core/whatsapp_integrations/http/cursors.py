@@ -5,9 +5,11 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from uuid import UUID
 
-from whatsapp_integrations.domain.integration import PageKey
+if TYPE_CHECKING:
+    from whatsapp_integrations.domain.integration import PageKey
 
 
 class BadCursor(ValueError):
@@ -19,6 +21,9 @@ def encode_integration_cursor(key: PageKey) -> str:
 
 
 def decode_integration_cursor(cursor: str) -> PageKey:
+    # Imported here: every HTTP function imports this module (http/api answers BadCursor), not all need integrations
+    from whatsapp_integrations.domain.integration import PageKey
+
     parts = _decode(cursor).split("|")
     if len(parts) != 3 or parts[0] != "i1":
         raise BadCursor()

@@ -18,19 +18,13 @@ from pydantic.json_schema import SkipJsonSchema
 
 from whatsapp_integrations.domain.audit import AuditEvent
 from whatsapp_integrations.domain.diagnostics import CheckStatus, Diagnosis
-from whatsapp_integrations.domain.integration import (
-    Integration,
-    IntegrationWarning,
-    PhoneProfile,
-    StatusChange,
-    TokenFacts,
-    WebhookActivity,
-)
+from whatsapp_integrations.domain.integration import Integration, StatusChange, WebhookActivity
 from whatsapp_integrations.domain.lifecycle import IntegrationStatus
 from whatsapp_integrations.domain.message_status import MessageFailure, MessageRecord, MessageStatus, shown_status
 from whatsapp_integrations.domain.meta_errors import UNEXPLAINED_FAILURE, advise
 from whatsapp_integrations.domain.model import Model
 from whatsapp_integrations.domain.provisioning import IntegrationError
+from whatsapp_integrations.domain.validated_credentials import IntegrationWarning, PhoneProfile, TokenFacts
 from whatsapp_integrations.http.credential_schemas import NO_NUL_PATTERN, STRICT_INPUT, NoNul
 
 

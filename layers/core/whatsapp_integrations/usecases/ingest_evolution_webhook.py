@@ -19,7 +19,8 @@ from typing import Literal
 from whatsapp_integrations.adapters import integrations_repository, webhook_store
 from whatsapp_integrations.adapters.evolution_client import EvolutionError, EvolutionUnavailable
 from whatsapp_integrations.adapters.webhook_store import StatusReport, WebhookTarget
-from whatsapp_integrations.domain.audit import AuditEntry, Origin
+from whatsapp_integrations.domain.audit import AuditEntry
+from whatsapp_integrations.domain.caller import Origin
 from whatsapp_integrations.domain.credentials import token_hmac
 from whatsapp_integrations.domain.errors import EvolutionUnconfirmed, WebhookUnauthenticated
 from whatsapp_integrations.domain.events import MessageStatusChanged

@@ -10,13 +10,13 @@ from typing import Any
 from whatsapp_integrations.adapters.graph_client import GraphClient, GraphError, GraphUnreachable
 from whatsapp_integrations.domain.credentials import MetaCredentials
 from whatsapp_integrations.domain.errors import CredentialsRejected, MetaUnavailable, ValidationProblem
-from whatsapp_integrations.domain.integration import (
+from whatsapp_integrations.domain.meta_errors import advise
+from whatsapp_integrations.domain.validated_credentials import (
     IntegrationWarning,
     PhoneProfile,
     TokenFacts,
     ValidatedCredentials,
 )
-from whatsapp_integrations.domain.meta_errors import advise
 
 REQUIRED_SCOPES = ("whatsapp_business_management", "whatsapp_business_messaging")
 _UNREACHABLE_RETRY_AFTER_SECONDS = 30

@@ -15,7 +15,8 @@ from uuid import uuid4
 
 from whatsapp_integrations.adapters import integrations_repository
 from whatsapp_integrations.adapters.evolution_client import EvolutionClient, EvolutionError, EvolutionUnavailable
-from whatsapp_integrations.domain.audit import AuditEntry, Origin
+from whatsapp_integrations.domain.audit import AuditEntry
+from whatsapp_integrations.domain.caller import Origin
 from whatsapp_integrations.domain.credentials import token_hmac
 from whatsapp_integrations.domain.evolution_instance import WebhookConfig, instance_name_for, webhook_matches
 from whatsapp_integrations.domain.integration import Integration, StoredSecrets

@@ -15,7 +15,8 @@ from typing import TypeVar
 
 from whatsapp_integrations.adapters import audit_log, integrations_repository, outbox
 from whatsapp_integrations.adapters.database import Session
-from whatsapp_integrations.domain.audit import AuditEntry, Origin
+from whatsapp_integrations.domain.audit import AuditEntry
+from whatsapp_integrations.domain.caller import Origin
 from whatsapp_integrations.domain.events import DomainEvent, IntegrationStatusChanged
 from whatsapp_integrations.domain.integration import Integration
 from whatsapp_integrations.domain.lifecycle import can_transition

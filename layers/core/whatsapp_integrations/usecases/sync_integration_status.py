@@ -19,11 +19,12 @@ from uuid import UUID
 from whatsapp_integrations.adapters import integrations_repository, rate_limiter
 from whatsapp_integrations.adapters.evolution_client import EvolutionError, EvolutionUnavailable
 from whatsapp_integrations.adapters.graph_client import GraphError, GraphUnreachable
-from whatsapp_integrations.domain.audit import AuditEntry, Origin
+from whatsapp_integrations.domain.audit import AuditEntry
+from whatsapp_integrations.domain.caller import Origin
 from whatsapp_integrations.domain.errors import RateLimited
 from whatsapp_integrations.domain.events import PHONE_PROFILE_EVENTS, PhoneProfileChanged
 from whatsapp_integrations.domain.evolution_instance import instance_name_for, webhook_matches
-from whatsapp_integrations.domain.integration import Integration, PhoneProfile, StoredSecrets
+from whatsapp_integrations.domain.integration import Integration, StoredSecrets
 from whatsapp_integrations.domain.lifecycle import IntegrationStatus, can_transition
 from whatsapp_integrations.domain.provisioning import (
     IntegrationError,
@@ -34,6 +35,7 @@ from whatsapp_integrations.domain.provisioning import (
     provisioning_error,
 )
 from whatsapp_integrations.domain.state_change import REMOVED_STATE, Transition
+from whatsapp_integrations.domain.validated_credentials import PhoneProfile
 from whatsapp_integrations.observability import logger
 from whatsapp_integrations.services import Services
 from whatsapp_integrations.usecases.graph_failures import classify_graph_error

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from whatsapp_integrations.domain.caller import Caller
 from whatsapp_integrations.domain.credentials import MetaCredentials
-from whatsapp_integrations.domain.integration import ValidatedCredentials
+from whatsapp_integrations.domain.validated_credentials import ValidatedCredentials
 from whatsapp_integrations.services import Services
 from whatsapp_integrations.usecases.live_validation import validate_live
 from whatsapp_integrations.usecases.meta_call_guard import count_meta_call, reject_malformed
