@@ -98,7 +98,7 @@ FLOORS = (
         "status_scheduler",
         Path(__file__).resolve().parent / "floor_fan_out.py",
         "the floor of the status scheduler",
-        "floor: Powertools, pg8000 and one SELECT, an SQS client and one SendMessageBatch",
+        "floor: Powertools, pydantic settings, pg8000 and one SELECT, an SQS client and one SendMessageBatch",
         "bench/floor_fan_out.py: what the scheduler's work pays under the fixed choices, none of the project's code",
     ),
 )
