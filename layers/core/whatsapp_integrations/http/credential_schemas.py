@@ -1,6 +1,6 @@
-"""The credentials as the API takes them (create, update, validate) and what validate answers: the only bodies
-POST validate needs, apart from http/schemas.py, so that its cold start builds no other model. Secrets are
-write-only and never serialised back."""
+"""The credentials as the API takes them (create, update, validate), what validate answers, and the input rules every
+body shares (no NUL, strict fields). Apart from http/schemas.py so that POST validate, which needs only these, builds
+no other model at cold start. Secrets are write-only and never serialised back."""
 
 from __future__ import annotations
 

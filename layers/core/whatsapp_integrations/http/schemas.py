@@ -1,4 +1,5 @@
-"""Request and response bodies as they travel over HTTP. Secrets are write-only and never serialised back."""
+"""Request and response bodies as they travel over HTTP, apart from the credentials' (http/credential_schemas.py).
+Secrets are write-only and never serialised back."""
 
 from __future__ import annotations
 
