@@ -257,8 +257,8 @@ class ColdStarts:
 
 
 def with_bench(path: str) -> str:
-    """A floor's path, where it finds the bench's modules it builds on (the baseline, the floor of a read, seed's
-    connection), and nothing of the project."""
+    """A floor's path, where it finds the bench's modules it builds on (the floor of a read, seed's connection), and
+    nothing of the project."""
     return os.pathsep.join([path, str(ROOT)])
 
 
